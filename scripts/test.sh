@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run -s build
-npm run -s typecheck
+# A filtered run (one module, while others are mid-edit) skips the whole-project type-check.
+[ -n "${TUG_TEST_FILTER:-}" ] || npm run -s typecheck
 mapfile -t files < <(find dist/test -name '*.test.js' | sort | grep -E "${TUG_TEST_FILTER:-.}")
 exec node --test --test-reporter=spec --test-concurrency=1 "${files[@]}"
