@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { ContentStore } from '../../src/content/store.js';
+import { tempRoot, tempDir } from '../helpers.js';
+import { contentSuite } from './suite.js';
+
+contentSuite('local store', () => {
+  const t = tempRoot('tug-content-');
+  return { store: ContentStore.open(t.root), root: t.root, cleanup: t.cleanup };
+});
+
+const CHILD = fileURLToPath(new URL('./race.child.js', import.meta.url));
+
+function runChild(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    c.on('error', reject);
+    c.on('close', (code) => resolve({ code: code ?? -1, out }));
+  });
+}
+
+test('processes writing the same blob at once end with one verified copy', async () => {
+  const t = tempRoot('tug-content-race-');
+  const scratch = tempDir();
+  try {
+    const data = randomBytes(8 * 1024 * 1024);
+    const blobFile = join(scratch, 'blob');
+    writeFileSync(blobFile, data);
+    const want = 'sha256:' + execFileSync('sha256sum', [blobFile]).toString().split(' ')[0];
+    const go = join(scratch, 'go');
+    // Different chunk sizes, so the writers interleave differently.
+    const children = [4096, 65_537, 1_000_000, 1 << 20].map((n) => runChild([t.root, blobFile, go, String(n)]));
+    await new Promise((r) => setTimeout(r, 400)); // let every child load and wait at the barrier
+    writeFileSync(go, '');
+    const results = await Promise.all(children);
+    for (const r of results) {
+      assert.equal(r.code, 0, r.out);
+      assert.deepEqual(JSON.parse(r.out), { digest: want, size: data.length });
+    }
+    const blobs = readdirSync(join(t.root, 'blobs', 'sha256'));
+    assert.deepEqual(blobs, [want.slice(7)]);
+    assert.ok(readFileSync(join(t.root, 'blobs', 'sha256', want.slice(7))).equals(data));
+    assert.deepEqual(readdirSync(join(t.root, 'ingest')), [], 'every ingest cleaned up');
+  } finally {
+    t.cleanup();
+    execFileSync('rm', ['-rf', scratch]);
+  }
+});
+
+test('skopeo reads the store as an OCI image layout', async (t) => {
+  if (!existsSync('/usr/bin/skopeo')) return t.skip('skopeo not installed');
+  const r = tempRoot('tug-content-skopeo-');
+  try {
+    const store = ContentStore.open(r.root);
+    // A one-layer image: a gzipped empty tar (1024 zero bytes), its config and manifest.
+    const layerTar = Buffer.alloc(1024);
+    const layer = await store.write(gzipSync(layerTar));
+    const diffId = (await store.write(layerTar)).digest;
+    const config = await store.write(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] } })));
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+    }));
+    const m = await store.write(manifest);
+    writeFileSync(join(r.root, 'index.json'), JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }],
+    }));
+    const { stdout } = await promisify(execFile)('skopeo', ['inspect', `oci:${r.root}:latest`]);
+    const info = JSON.parse(stdout) as { Digest: string; Layers: string[] };
+    assert.equal(info.Digest, m.digest);
+    assert.deepEqual(info.Layers, [layer.digest]);
+    const raw = await promisify(execFile)('skopeo', ['inspect', '--config', '--raw', `oci:${r.root}:latest`]);
+    assert.equal(JSON.parse(raw.stdout).rootfs.diff_ids[0], diffId);
+  } finally {
+    r.cleanup();
+  }
+});
