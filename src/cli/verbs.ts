@@ -7,9 +7,17 @@ type Loader = () => Promise<{ default: Command }>;
 
 export const verbs: Record<string, Loader> = {
   version: () => import('./commands/version.js'),
+  login: () => import('./commands/login.js'),
+  logout: () => import('./commands/logout.js'),
+  'registry serve': () => import('./commands/registry-serve.js'),
+  'registry gc': () => import('./commands/registry-gc.js'),
 };
 
 /** Verbs listed in `tug --help`, with a one-line summary. */
 export const summaries: Array<[string, string]> = [
   ['version', 'Show the tug version information'],
+  ['login', 'Log in to a registry'],
+  ['logout', 'Log out from a registry'],
+  ['registry serve', 'Run an OCI distribution registry'],
+  ['registry gc', 'Remove blobs no repository or image uses'],
 ];

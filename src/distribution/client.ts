@@ -7,7 +7,7 @@ import { MediaType } from '../oci/mediatypes.js';
 import type { Digest } from '../oci/types.js';
 import { TugError } from '../util/errors.js';
 import { Authenticator, repoScope } from './auth.js';
-import { getCredentials } from './credentials.js';
+import { getCredentials, type Credentials } from './credentials.js';
 import { isRetryableStatus, registryError } from './errors.js';
 import { endpointFor, type RegistryEndpoint, type RegistryOptions } from './registries.js';
 import { ConnectionError, request, type Headers, type HttpRequest, type HttpResponse, type ReplayableBody } from './transport.js';
@@ -27,6 +27,8 @@ export interface ClientOptions extends RegistryOptions {
   retries?: number;
   /** First backoff delay in ms, doubled each retry (default 250). */
   backoffMs?: number;
+  /** Use these instead of the stored credentials (tug login verifies them this way). */
+  credentials?: Credentials;
 }
 
 export interface FetchedManifest {
@@ -61,7 +63,8 @@ export class RegistryClient {
   constructor(host: string, opts: ClientOptions = {}) {
     this.endpoint = endpointFor(host, opts);
     const env = opts.env ?? process.env;
-    this.auth = new Authenticator(host, () => getCredentials(host, env));
+    const given = opts.credentials;
+    this.auth = new Authenticator(host, () => (given ? Promise.resolve(given) : getCredentials(host, env)));
     this.retries = opts.retries ?? Number(env.TUG_REGISTRY_RETRIES ?? 4);
     this.backoffMs = opts.backoffMs ?? 250;
   }
