@@ -18,6 +18,8 @@ export interface Descriptor {
   annotations?: Record<string, string>;
   platform?: Platform;
   artifactType?: string;
+  /** OCI 1.1: the content itself, base64, for tiny blobs. */
+  data?: string;
 }
 
 export interface Manifest {
