@@ -11,6 +11,16 @@ export const verbs: Record<string, Loader> = {
   logout: () => import('./commands/logout.js'),
   'registry serve': () => import('./commands/registry-serve.js'),
   'registry gc': () => import('./commands/registry-gc.js'),
+  images: () => import('./commands/images.js'),
+  'image ls': () => import('./commands/images.js'),
+  'image list': () => import('./commands/images.js'),
+  import: () => import('./commands/import.js'),
+  'image import': () => import('./commands/import.js'),
+  tag: () => import('./commands/tag.js'),
+  'image tag': () => import('./commands/tag.js'),
+  rmi: () => import('./commands/rmi.js'),
+  'image rm': () => import('./commands/rmi.js'),
+  'image remove': () => import('./commands/rmi.js'),
 };
 
 /** Verbs listed in `tug --help`, with a one-line summary. */
@@ -20,4 +30,8 @@ export const summaries: Array<[string, string]> = [
   ['logout', 'Log out from a registry'],
   ['registry serve', 'Run an OCI distribution registry'],
   ['registry gc', 'Remove blobs no repository or image uses'],
+  ['images', 'List images'],
+  ['import', 'Import the contents from a tarball to create a filesystem image'],
+  ['tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'],
+  ['rmi', 'Remove one or more images'],
 ];
