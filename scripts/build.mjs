@@ -1,7 +1,7 @@
 // Transpile every .ts under src/, test/ and bench/ to dist/ (one file each,
 // no bundling). esbuild strips types only; `npm run typecheck` runs tsc.
 import { build } from 'esbuild';
-import { readdirSync, statSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 function tsFiles(dir) {
@@ -16,7 +16,18 @@ function tsFiles(dir) {
   return out;
 }
 
-rmSync('dist', { recursive: true, force: true });
+// No wipe of dist/: several builds may run at once while tests read dist/.
+// Outputs whose source is gone are removed instead.
+function removeOrphans(dir) {
+  let names;
+  try { names = readdirSync(dir); } catch { return; }
+  for (const name of names) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) removeOrphans(p);
+    else if (name.endsWith('.js') && !existsSync(p.slice('dist/'.length).replace(/\.js$/, '.ts'))) rmSync(p, { force: true });
+  }
+}
+removeOrphans('dist');
 await build({
   entryPoints: ['src', 'test', 'bench'].flatMap(tsFiles),
   outdir: 'dist',
