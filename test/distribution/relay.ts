@@ -1,0 +1,65 @@
+// A plain HTTP relay in front of a real registry, for tests that need to see
+// or disturb the wire: it records each request (method, path, Range, bytes
+// sent back), can slow blob bodies down, and can flip a byte in them.
+import http from 'node:http';
+import { freePort } from './fixture.js';
+
+export interface RelayLogEntry {
+  method: string;
+  url: string;
+  range?: string;
+  status: number;
+  bytes: number;
+}
+
+export interface Relay {
+  host: string;
+  log: RelayLogEntry[];
+  mode: { bytesPerSec?: number; corruptBlobs?: boolean };
+  close(): Promise<void>;
+}
+
+export async function startRelay(target: string): Promise<Relay> {
+  const port = await freePort();
+  const log: RelayLogEntry[] = [];
+  const mode: Relay['mode'] = {};
+  const server = http.createServer((req, res) => {
+    const isBlob = req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '');
+    const up = http.request(`http://${target}${req.url}`, { method: req.method, headers: { ...req.headers, host: target } }, (ur) => {
+      const entry: RelayLogEntry = { method: req.method ?? '', url: req.url ?? '', range: req.headers.range, status: ur.statusCode ?? 0, bytes: 0 };
+      log.push(entry);
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      let flipped = false;
+      const slow = isBlob ? mode.bytesPerSec : undefined;
+      ur.on('data', (c: Buffer) => {
+        if (isBlob && mode.corruptBlobs && !flipped && c.length > 0) {
+          c = Buffer.from(c);
+          c[0] ^= 0xff;
+          flipped = true;
+        }
+        entry.bytes += c.length;
+        res.write(c);
+        if (slow) {
+          ur.pause();
+          setTimeout(() => ur.resume(), (c.length / slow) * 1000);
+        }
+      });
+      ur.on('end', () => res.end());
+      ur.on('error', () => res.destroy());
+    });
+    up.on('error', () => res.destroy());
+    res.on('close', () => up.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    host: `127.0.0.1:${port}`,
+    log,
+    mode,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
