@@ -34,7 +34,8 @@ function descriptor(v: unknown, where: string): Descriptor {
   if (typeof d.mediaType !== 'string' || !d.mediaType) throw invalid(`${where}: mediaType missing`);
   if (typeof d.digest !== 'string') throw invalid(`${where}: digest missing`);
   if (!SHA256.test(d.digest)) {
-    throw new RegistryError(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(d.digest) ? 'UNSUPPORTED' : 'MANIFEST_INVALID', `${where}: unsupported or invalid digest`, { digest: d.digest.slice(0, 200) });
+    const other = !d.digest.startsWith('sha256:') && /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(d.digest);
+    throw invalid(`${where}: ${other ? 'unsupported digest algorithm (only sha256)' : 'invalid digest'}`, { digest: d.digest.slice(0, 200) });
   }
   if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) throw invalid(`${where}: size must be a non-negative integer`);
   if (d.urls !== undefined && (!Array.isArray(d.urls) || d.urls.some((u) => typeof u !== 'string'))) throw invalid(`${where}: urls must be strings`);

@@ -134,7 +134,13 @@ export class Authorizer {
     const access: AccessEntry[] = [];
     for (const raw of scopes.flatMap((s) => s.split(' ')).filter(Boolean)) {
       const scope = parseScope(raw);
-      if (!scope || scope.type !== 'repository') continue;
+      if (!scope) continue;
+      if (scope.type === 'registry' && scope.name === 'catalog') {
+        // the catalog itself is then filtered to what this identity may pull
+        if (identity.user !== null || this.opts.policy.anonymousHasAnyAccess()) access.push({ type: 'registry', name: 'catalog', actions: ['*'] });
+        continue;
+      }
+      if (scope.type !== 'repository') continue;
       const allowed = this.opts.policy.allowed(identity, scope.name);
       const actions = scope.actions.flatMap((a) => (a === '*' ? [...allowed] : allowed.has(a as Action) ? [a] : []));
       access.push({ type: 'repository', name: scope.name, actions: [...new Set(actions)] });
