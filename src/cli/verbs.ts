@@ -7,6 +7,8 @@ type Loader = () => Promise<{ default: Command }>;
 
 export const verbs: Record<string, Loader> = {
   version: () => import('./commands/version.js'),
+  'dockerfile parse': () => import('./commands/dockerfile-parse.js'),
+  'dockerfile check': () => import('./commands/dockerfile-check.js'),
   login: () => import('./commands/login.js'),
   logout: () => import('./commands/logout.js'),
   pull: () => import('./commands/pull.js'),
@@ -37,6 +39,8 @@ export const verbs: Record<string, Loader> = {
   'container wait': () => import('./commands/wait.js'),
   'container inspect': () => import('./commands/container-inspect.js'),
   'container cleanup': () => import('./commands/container-cleanup.js'),
+  exec: () => import('./commands/exec.js'),
+  'container exec': () => import('./commands/exec.js'),
   images: () => import('./commands/images.js'),
   'image ls': () => import('./commands/images.js'),
   'image list': () => import('./commands/images.js'),
@@ -47,11 +51,17 @@ export const verbs: Record<string, Loader> = {
   rmi: () => import('./commands/rmi.js'),
   'image rm': () => import('./commands/rmi.js'),
   'image remove': () => import('./commands/rmi.js'),
+  save: () => import('./commands/save.js'),
+  'image save': () => import('./commands/save.js'),
+  load: () => import('./commands/load.js'),
+  'image load': () => import('./commands/load.js'),
 };
 
 /** Verbs listed in `tug --help`, with a one-line summary. */
 export const summaries: Array<[string, string]> = [
   ['version', 'Show the tug version information'],
+  ['dockerfile parse', 'Print the parsed instructions of a Dockerfile'],
+  ['dockerfile check', 'Run the build checks on a Dockerfile'],
   ['login', 'Log in to a registry'],
   ['logout', 'Log out from a registry'],
   ['pull', 'Download an image from a registry'],
@@ -69,8 +79,11 @@ export const summaries: Array<[string, string]> = [
   ['logs', 'Fetch the logs of a container'],
   ['wait', 'Block until one or more containers stop, then print their exit codes'],
   ['container inspect', 'Display detailed information on one or more containers'],
+  ['exec', 'Execute a command in a running container'],
   ['images', 'List images'],
   ['import', 'Import the contents from a tarball to create a filesystem image'],
   ['tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'],
   ['rmi', 'Remove one or more images'],
+  ['save', 'Save one or more images to a tar archive'],
+  ['load', 'Load an image from a tar archive or STDIN'],
 ];

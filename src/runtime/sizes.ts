@@ -1,0 +1,37 @@
+// `ps -s`: the size of what a container wrote (its snapshot's changes).
+import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { containerRootfs } from './create.js';
+import { imageSource } from './imagesource.js';
+import type { ContainerService } from './service.js';
+import type { ContainerRecord } from './types.js';
+
+export function humanSize(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : Number(v.toPrecision(3))}${units[i]}`;
+}
+
+export async function writableSize(svc: ContainerService, rec: ContainerRecord): Promise<string> {
+  if (!rec.config.snapshotKey) return '0B';
+  try {
+    const changes = await (await imageSource(svc.p.root)).changes(rec.config.snapshotKey);
+    const root = containerRootfs(svc, rec);
+    let total = 0;
+    for (const c of changes) {
+      if (c.kind === 'D') continue;
+      try {
+        const st = lstatSync(join(root, c.path));
+        if (st.isFile()) total += st.size;
+      } catch { /* not mounted: count nothing */ }
+    }
+    return humanSize(total);
+  } catch {
+    return '0B';
+  }
+}
