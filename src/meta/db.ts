@@ -28,8 +28,13 @@ export function openDb(root: string, sets: MigrationSet[]): Db {
     db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
     opened.set(root, db);
   }
-  for (const set of sets) migrate(db, set);
+  applyMigrations(db, sets);
   return db;
+}
+
+/** Applies pending migrations of the given sets to an open database (idempotent, cheap when up to date). */
+export function applyMigrations(db: Db, sets: MigrationSet[]): void {
+  for (const set of sets) migrate(db, set);
 }
 
 function migrate(db: Db, set: MigrationSet): void {
@@ -51,6 +56,12 @@ function migrate(db: Db, set: MigrationSet): void {
 /** Runs fn in a write transaction that takes the lock up front (no upgrade deadlocks between processes). */
 export function writeTx<T>(db: Db, fn: () => T): T {
   return db.transaction(fn).immediate();
+}
+
+/** Closes the root's database if this process opened it. */
+export function closeDb(root: string): void {
+  opened.get(root)?.close();
+  opened.delete(root);
 }
 
 export function closeAll(): void {
