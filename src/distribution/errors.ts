@@ -44,9 +44,11 @@ export async function registryError(res: HttpResponse, what: string, host: strin
   }
   const errors = parseBody(text);
   // docker prints "<code lower-cased with spaces>: <message>" for each error
+  // a body-less answer (HEAD, some proxies) gets the wording registries use for that status
+  const bare: Record<number, string> = { 401: 'unauthorized: authentication required', 403: 'denied: requested access to the resource is denied', 404: 'not found' };
   const detail = errors.length
     ? errors.map((e) => `${e.code.toLowerCase().replace(/_/g, ' ')}: ${e.message}`).join('; ')
-    : `${res.status} ${text.trim().slice(0, 200) || statusText(res.status)}`;
+    : text.trim() === '' && bare[res.status] ? bare[res.status] : `${res.status} ${text.trim().slice(0, 200) || statusText(res.status)}`;
   const codes = new Set(errors.map((e) => e.code));
   if (res.status === 401 || codes.has('UNAUTHORIZED')) {
     return new RegistryError('UNAUTHORIZED', `${what}: ${detail}`, res.status, errors, `run 'tug login ${host}' with an account that may access it`);
