@@ -2,7 +2,7 @@
 // registry). Roles as in containerd: read (info/open/readBytes), ingest
 // (writer/write), manage (walk/delete/ingests/abortIngest). Deleting
 // unreferenced blobs is the garbage collector's job (src/meta/gc.ts).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -138,6 +138,21 @@ export class ContentStore {
       if (actual === expected.digest && (expected.size === undefined || expected.size === src.length)) {
         if (await touchIfExists(this.blobPath(actual))) return { digest: actual, size: src.length };
       }
+    }
+    if (expected.digest && !Buffer.isBuffer(src) && (await touchIfExists(this.blobPath(expected.digest)))) {
+      // Already stored: consume and verify the source (a tar entry must be read
+      // through anyway) without writing it to disk a second time.
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of src) {
+        hash.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+      }
+      const digest = `sha256:${hash.digest('hex')}`;
+      if (digest === expected.digest && (expected.size === undefined || expected.size === size)) return { digest, size };
+      throw new TugError('DIGEST_MISMATCH', `digest mismatch: expected ${expected.digest} (${expected.size ?? '?'} bytes), got ${digest} (${size} bytes)`, {
+        hint: 'the content does not match its descriptor; nothing was stored',
+      });
     }
     const w = await this.writer();
     try {

@@ -133,6 +133,17 @@ export function contentSuite(name: string, make: () => StoreFixture): void {
     assert.deepEqual(await listIngests(store), []);
   });
 
+  withStore('a stream for a blob already stored is still verified', async ({ store }) => {
+    const data = randomBytes(50_000);
+    const { digest } = await store.write(data);
+    const wrong = randomBytes(50_000);
+    const err = await rejectsWith(store.write(Readable.from([wrong]), { digest, size: wrong.length }), 'DIGEST_MISMATCH');
+    assert.ok(err.message.includes(digest) && err.message.includes(sha256sum(wrong)), err.message);
+    assert.ok(readFileSync(store.blobPath(digest)).equals(data), 'the stored copy is untouched');
+    assert.deepEqual(await store.write(Readable.from([data.subarray(0, 10), data.subarray(10)]), { digest }), { digest, size: data.length });
+    assert.deepEqual(await listIngests(store), []);
+  });
+
   withStore('an ingest resumes by ref: offset is what is there, rehashed', async ({ store }) => {
     const data = randomBytes(200_000);
     const want = sha256sum(data);
