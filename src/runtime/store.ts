@@ -20,6 +20,11 @@ export const runtimeMigrations: MigrationSet = {
        labels TEXT NOT NULL DEFAULT '{}',
        anonymous INTEGER NOT NULL DEFAULT 0
      );`,
+    // Columns the image module's in-use check reads (src/image/inuse.ts): image_id and a plain status.
+    `ALTER TABLE containers RENAME COLUMN state TO state_json;
+     ALTER TABLE containers ADD COLUMN status TEXT NOT NULL DEFAULT 'created';
+     ALTER TABLE containers ADD COLUMN image_id TEXT NOT NULL DEFAULT '';
+     UPDATE containers SET status = json_extract(state_json, '$.status'), image_id = json_extract(config, '$.imageId');`,
   ],
 };
 
@@ -28,7 +33,7 @@ interface Row {
   name: string;
   created: string;
   config: string;
-  state: string;
+  state_json: string;
 }
 
 const fromRow = (r: Row): ContainerRecord => ({
@@ -36,7 +41,7 @@ const fromRow = (r: Row): ContainerRecord => ({
   name: r.name,
   created: r.created,
   config: JSON.parse(r.config),
-  state: JSON.parse(r.state),
+  state: JSON.parse(r.state_json),
 });
 
 export class ContainerStore {
@@ -55,8 +60,8 @@ export class ContainerStore {
         });
       }
       this.db
-        .prepare('INSERT INTO containers (id, name, created, config, state) VALUES (?, ?, ?, ?, ?)')
-        .run(rec.id, rec.name, rec.created, JSON.stringify(rec.config), JSON.stringify(rec.state));
+        .prepare('INSERT INTO containers (id, name, created, config, state_json, status, image_id) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(rec.id, rec.name, rec.created, JSON.stringify(rec.config), JSON.stringify(rec.state), rec.state.status, rec.config.imageId);
     });
   }
 
@@ -93,7 +98,7 @@ export class ContainerStore {
       const rec = this.get(id);
       if (!rec) return undefined;
       if (fn(rec.state, rec) === false) return rec;
-      this.db.prepare('UPDATE containers SET state = ? WHERE id = ?').run(JSON.stringify(rec.state), id);
+      this.db.prepare('UPDATE containers SET state_json = ?, status = ? WHERE id = ?').run(JSON.stringify(rec.state), rec.state.status, id);
       return rec;
     });
   }
