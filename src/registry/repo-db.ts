@@ -202,8 +202,14 @@ export class RepoDb {
 
   // ---- garbage collection ----
   /** Every digest the registry holds on to: linked blobs, manifests, and what manifests reference. */
-  rootDigests(): Set<string> {
+  rootDigests(without?: Set<string>): Set<string> {
     const out = new Set<string>();
+    if (without?.size) {
+      // a dry run: leave out the links the cleanup would have dropped ("repo\0digest")
+      for (const r of this.all<{ repo: string; digest: string }>('SELECT repo, digest FROM registry_repo_blobs')) if (!without.has(`${r.repo}\0${r.digest}`)) out.add(r.digest);
+      for (const r of this.all<{ d: string }>('SELECT DISTINCT digest AS d FROM registry_manifests UNION SELECT DISTINCT child FROM registry_manifest_refs')) out.add(r.d);
+      return out;
+    }
     for (const r of this.all<{ d: string }>('SELECT DISTINCT digest AS d FROM registry_repo_blobs UNION SELECT DISTINCT digest FROM registry_manifests UNION SELECT DISTINCT child FROM registry_manifest_refs')) out.add(r.d);
     return out;
   }

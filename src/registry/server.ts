@@ -7,7 +7,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ContentStore } from '../content/index.js';
-import { openDb } from '../meta/db.js';
+import { openDb, type Db } from '../meta/db.js';
+import type { RootProvider } from '../meta/gc.js';
 import { TugError } from '../util/errors.js';
 import { AccessPolicy } from './auth/access.js';
 import { Authorizer, type AuthMode } from './auth/authorizer.js';
@@ -34,6 +35,8 @@ export interface ServeOptions {
   readOnly?: boolean;
   gcIntervalMs?: number;
   gcGraceMs?: number;
+  /** The other modules' GC roots (images, build cache), composed by the front end. */
+  gcOtherRoots?: (db: Db) => RootProvider[];
   uploadTtlMs?: number;
   log: Logger;
 }
@@ -115,7 +118,7 @@ export async function serveRegistry(opts: ServeOptions): Promise<RunningRegistry
         if (gcRunning) return;
         gcRunning = true;
         import('./gc.js')
-          .then(({ runRegistryGc }) => runRegistryGc({ root: opts.root, store, db, graceMs: opts.gcGraceMs }))
+          .then(({ runRegistryGc }) => runRegistryGc({ root: opts.root, store, db, graceMs: opts.gcGraceMs, otherRoots: opts.gcOtherRoots?.(db) }))
           .then((r) => log.info(`gc: ${r.unlinked} links dropped, ${r.deleted.length} blobs (${r.bytes} bytes) removed`))
           .catch((e: unknown) => log.warn(`gc: ${(e as Error).message}`))
           .finally(() => (gcRunning = false));

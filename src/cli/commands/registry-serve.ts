@@ -35,6 +35,7 @@ const command: Command = {
     const { serveRegistry } = await import('../../registry/server.js');
     const { makeLogger, isLogLevel } = await import('../../registry/log.js');
     const { parseDuration } = await import('../../registry/duration.js');
+    const { otherModuleRoots } = await import('./registry-roots.js');
     const level = flag.str(args, 'log-level') ?? (ctx.logLevel === 'warn' && !ctx.env.TUG_LOG_LEVEL ? 'info' : ctx.logLevel);
     if (!isLogLevel(level)) throw new TugError('INVALID_ARGUMENT', `invalid --log-level "${level}"`, { hint: 'use debug, info, warn or error' });
     const auth = flag.str(args, 'auth');
@@ -55,6 +56,7 @@ const command: Command = {
       tlsKey: flag.str(args, 'tls-key'),
       readOnly: flag.bool(args, 'read-only'),
       gcIntervalMs: gcInterval ? parseDuration(gcInterval, 'gc-interval') : undefined,
+      gcOtherRoots: otherModuleRoots,
       gcGraceMs: parseDuration(flag.str(args, 'gc-grace') as string, 'gc-grace'),
       uploadTtlMs: parseDuration(flag.str(args, 'upload-ttl') as string, 'upload-ttl'),
       log,
