@@ -9,7 +9,8 @@
 // One rule a line; `#` starts a comment. The repository pattern is a glob in
 // which `*` matches any run of characters, slashes included, and `?` one
 // character. Actions are pull, push, delete, or `*` for all three. Rules only
-// grant: a user's rights on a repository are the union of every matching line.
+// grant: a user's rights on a repository are the union of every matching line
+// (and logged-in users also get what `anonymous` lines grant).
 // Without an access file every authenticated user may do everything, and
 // anonymous users may pull only when anonymous pull is switched on.
 import { readFileSync } from 'node:fs';
@@ -83,11 +84,11 @@ export class AccessPolicy {
   allowed(who: Identity, repo: string): Set<Action> {
     const out = new Set<Action>();
     if (this.opts.open) ALL_ACTIONS.forEach((a) => out.add(a));
-    else if (who.user === null) {
-      if (this.opts.anonymousPull) out.add('pull');
-    } else if (!this.opts.rules) ALL_ACTIONS.forEach((a) => out.add(a));
+    else if (this.opts.anonymousPull) out.add('pull');
+    if (who.user !== null && !this.opts.rules) ALL_ACTIONS.forEach((a) => out.add(a));
     for (const r of this.opts.rules ?? []) {
-      const matchesWho = who.user === null ? r.who === 'anonymous' : r.who === '*' || r.who === who.user;
+      // a logged-in user may always do what anonymous users may
+      const matchesWho = r.who === 'anonymous' || (who.user !== null && (r.who === '*' || r.who === who.user));
       if (matchesWho && r.pattern.test(repo)) r.actions.forEach((a) => out.add(a));
     }
     if (this.opts.readOnly) {
