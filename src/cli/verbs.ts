@@ -55,6 +55,10 @@ export const verbs: Record<string, Loader> = {
   'image save': () => import('./commands/save.js'),
   load: () => import('./commands/load.js'),
   'image load': () => import('./commands/load.js'),
+  inspect: () => import('./commands/inspect.js'),
+  'image inspect': () => import('./commands/image-inspect.js'),
+  history: () => import('./commands/history.js'),
+  'image history': () => import('./commands/history.js'),
 };
 
 /** Verbs listed in `tug --help`, with a one-line summary. */
@@ -86,4 +90,6 @@ export const summaries: Array<[string, string]> = [
   ['rmi', 'Remove one or more images'],
   ['save', 'Save one or more images to a tar archive'],
   ['load', 'Load an image from a tar archive or STDIN'],
+  ['inspect', 'Return low-level information on containers or images'],
+  ['history', 'Show the history of an image'],
 ];

@@ -12,7 +12,7 @@ import type { Descriptor, Digest, Index, Manifest } from '../oci/types.js';
 import { TugError } from '../util/errors.js';
 import { decompressed, sniffCompression } from './layerwrite.js';
 import { familiarName, parseRefDefaultTag, refString } from './refs.js';
-import { goArch, type ImageService } from './service.js';
+import { BlobTracker, goArch, type ImageService } from './service.js';
 import type { ImageRecord } from './types.js';
 
 const SMALL = 1 << 20; // files up to this size are kept in memory until we know what they are
@@ -42,7 +42,7 @@ function cleanPath(name: string): string {
 class ArchiveFiles {
   readonly small = new Map<string, Buffer>();
   readonly stored = new Map<string, Stored>();
-  constructor(private readonly svc: ImageService, readonly created: Set<Digest>) {}
+  constructor(private readonly svc: ImageService, readonly tracker: BlobTracker) {}
 
   has(path: string): boolean {
     return this.small.has(path) || this.stored.has(path);
@@ -69,7 +69,7 @@ class ArchiveFiles {
     if (!b) throw badArchive(`${path} is referenced but missing from the archive`);
     const digest = sha256(b);
     if (expect && digest !== expect) throw new TugError('DIGEST_MISMATCH', `${path}: digest mismatch: expected ${expect}, got ${digest}`, { hint: 'the archive is corrupt or was modified; nothing was loaded' });
-    if (!(await this.svc.content.has(digest))) this.created.add(digest);
+    await this.tracker.note(digest);
     await this.svc.content.write(b, { digest, size: b.length });
     const out = { digest, size: b.length };
     this.stored.set(path, out);
@@ -78,7 +78,7 @@ class ArchiveFiles {
 
   async storeBuffer(b: Buffer): Promise<Stored> {
     const digest = sha256(b);
-    if (!(await this.svc.content.has(digest))) this.created.add(digest);
+    await this.tracker.note(digest);
     await this.svc.content.write(b, { digest, size: b.length });
     return { digest, size: b.length };
   }
@@ -112,7 +112,7 @@ async function readArchive(svc: ImageService, src: Readable, files: ArchiveFiles
       await w.abort();
       throw new TugError('DIGEST_MISMATCH', `${path}: digest mismatch: expected ${expect}, got ${digest}`, { hint: 'the archive is corrupt or was modified; nothing was loaded' });
     }
-    if (!(await svc.content.has(digest))) files.created.add(digest);
+    await files.tracker.note(digest);
     const c = await w.commit({ digest, size: e.header.size });
     files.stored.set(path, c);
   }
@@ -146,7 +146,8 @@ async function ociManifests(files: ArchiveFiles, index: Index): Promise<Array<{ 
 }
 
 export async function loadArchive(svc: ImageService, src: Readable): Promise<LoadedImage[]> {
-  const files = new ArchiveFiles(svc, new Set());
+  const tracker = new BlobTracker(svc);
+  const files = new ArchiveFiles(svc, tracker);
   const loaded: LoadedImage[] = [];
   try {
     await readArchive(svc, src, files);
@@ -194,16 +195,16 @@ export async function loadArchive(svc: ImageService, src: Readable): Promise<Loa
     for (const p of plans) p.names = [...new Set(p.names.map((n) => refString(parseRefDefaultTag(n))))];
     for (const p of plans) {
       const before = new Map(p.names.map((n) => [n, svc.records.idByName(n)] as const));
-      const image = await svc.addImage(p.manifestDigest, p.names, { created: files.created });
+      const image = await svc.addImage(p.manifestDigest, p.names);
       const renamed: Array<[string, Digest]> = [];
       for (const [n, prev] of before) if (prev && prev !== image.id) renamed.push([familiarName(n), prev]);
       loaded.push({ image, names: p.names.map(familiarName), renamed });
     }
   } catch (e) {
-    if (!loaded.length) await svc.dropCreated(files.created);
+    await tracker.finish(false);
     throw e;
   }
-  // Blobs in the archive that no loaded image uses (docker's legacy json/VERSION files stay in memory; this catches the rest).
-  await svc.dropCreated(files.created);
+  // Also drops blobs in the archive that no loaded image uses.
+  await tracker.finish(false);
   return loaded;
 }

@@ -1,13 +1,30 @@
-// Image removal only drops rows; blobs and snapshots nothing references any
-// more are reclaimed by the one garbage collector (src/meta), whose roots
-// include every image recorded here.
+// Image removal only drops rows; blobs nothing references any more are
+// reclaimed by the one garbage collector (src/meta/gc.ts). The image module's
+// roots are every blob a recorded image names (manifest, config, layers).
+// Callers pass the other modules' roots (build cache, registry): a collection
+// must see them all, and only the front end may import every module.
+import { collectGarbage, type RootProvider } from '../meta/gc.js';
+import { ImageRecords } from './records.js';
 import type { ImageService } from './service.js';
+import type { Db } from '../meta/db.js';
+
+/**
+ * Blobs committed this recently are kept even if unreferenced. Image work in
+ * flight holds leases, so this only has to cover the moment between a commit
+ * and its lease entry.
+ */
+export const IMAGE_GC_GRACE_MS = 10_000;
+
+export function imageRoots(db: Db): RootProvider {
+  return { name: 'image', roots: () => new ImageRecords(db).referencedBlobs() };
+}
 
 export interface Reclaimed {
   bytes: number;
+  blobs: number;
 }
 
-export async function collectImageGarbage(_svc: ImageService): Promise<Reclaimed> {
-  // Wired to src/meta's collectGarbage once it lands.
-  return { bytes: 0 };
+export async function collectImageGarbage(svc: ImageService, otherRoots: RootProvider[], graceMs = IMAGE_GC_GRACE_MS): Promise<Reclaimed> {
+  const r = await collectGarbage({ store: svc.content, db: svc.db, roots: [imageRoots(svc.db), ...otherRoots], gracePeriodMs: graceMs });
+  return { bytes: r.freedBytes, blobs: r.removed.length };
 }

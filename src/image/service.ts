@@ -4,6 +4,7 @@
 import { Readable } from 'node:stream';
 import { ContentStore } from '../content/index.js';
 import { openDb, writeTx, type Db } from '../meta/db.js';
+import { addLeaseResource, createLease, deleteLease } from '../meta/leases.js';
 import { sha256 } from '../oci/digest.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig, Manifest } from '../oci/types.js';
@@ -50,8 +51,6 @@ export interface AddImageOptions {
   repoDigests?: string[];
   /** diffIDs/sizes the caller already knows (e.g. computed while pulling), by blob digest. */
   knownDiffs?: Map<Digest, { diffID: Digest; diffSize: number }>;
-  /** Blobs this operation created, deleted again if recording fails. */
-  created?: Set<Digest>;
 }
 
 export interface RemoveOptions {
@@ -69,6 +68,29 @@ export function goArch(arch: string = process.arch): string {
 /** RFC 3339 with nanosecond-style precision as docker prints it. */
 export function nowRfc3339(): string {
   return new Date().toISOString();
+}
+
+/**
+ * Blobs an operation writes: each is leased as soon as its digest is known (so
+ * a concurrent garbage collection keeps it), and the ones that were new can
+ * be deleted again if the operation fails, leaving the store as it was.
+ */
+export class BlobTracker {
+  readonly created = new Set<Digest>();
+  private readonly leaseId: string;
+  constructor(private readonly svc: ImageService) {
+    this.leaseId = createLease(svc.db, { expiresInMs: 6 * 3600_000, labels: { module: 'image', pid: String(process.pid) } }).id;
+  }
+  /** Call before committing a blob whose digest is known. */
+  async note(d: Digest): Promise<void> {
+    addLeaseResource(this.svc.db, this.leaseId, d);
+    if (!(await this.svc.content.has(d))) this.created.add(d);
+  }
+  /** Ends the lease; on failure first deletes the new blobs nothing references. */
+  async finish(ok: boolean): Promise<void> {
+    if (!ok) await this.svc.dropCreated(this.created);
+    deleteLease(this.svc.db, this.leaseId);
+  }
 }
 
 export class ImageService {
@@ -161,13 +183,7 @@ export class ImageService {
       get: (d) => pending.get(d) ?? this.records.diffOf(d),
       set: (d, diffID, diffSize) => void pending.set(d, { diffID, diffSize }),
     };
-    let v;
-    try {
-      v = await validateImage(this.content, manifestDigest, cache);
-    } catch (e) {
-      await this.dropCreated(opts.created);
-      throw e;
-    }
+    const v = await validateImage(this.content, manifestDigest, cache);
     const diffIDs = v.layers.map((l) => l.diffID);
     const chains = chainIDs(diffIDs);
     const layers: LayerRecord[] = v.layers.map((l, i) => ({
@@ -214,10 +230,9 @@ export class ImageService {
 
   /** Stores a manifest + config for layers and records the image (import, commit, build). */
   async createImage(opts: CreateImageOptions): Promise<ImageRecord> {
-    const created = new Set<Digest>();
-    const noteNew = async (d: Digest): Promise<void> => {
-      if (!(await this.content.has(d))) created.add(d);
-    };
+    const tracker = new BlobTracker(this);
+    const noteNew = (d: Digest): Promise<void> => tracker.note(d);
+    let ok = false;
     try {
       const baseConfig = opts.base ? await this.config(opts.base) : undefined;
       const baseManifest = opts.base ? await this.manifest(opts.base) : undefined;
@@ -260,10 +275,11 @@ export class ImageService {
       await noteNew(manifestDigest);
       await this.content.write(manifestBytes, { digest: manifestDigest, size: manifestBytes.length });
       const knownDiffs = new Map(newLayers.map((l) => [l.digest, { diffID: l.diffID, diffSize: l.diffSize }]));
-      return await this.addImage(manifestDigest, opts.names ?? [], { parent: opts.parent === undefined ? opts.base?.id ?? null : opts.parent, knownDiffs, created });
-    } catch (e) {
-      await this.dropCreated(created);
-      throw e;
+      const img = await this.addImage(manifestDigest, opts.names ?? [], { parent: opts.parent === undefined ? opts.base?.id ?? null : opts.parent, knownDiffs });
+      ok = true;
+      return img;
+    } finally {
+      await tracker.finish(ok);
     }
   }
 

@@ -33,7 +33,7 @@ const command: Command = {
         if (e.hint) ctx.stderr.write(`Hint: ${e.hint}\n`);
       }
     }
-    if (deleted) await collectImageGarbage(svc);
+    if (deleted) await collectImageGarbage(svc, (await import('./image-gc.js')).nonImageRoots(svc.db));
     return failed ? 1 : 0;
   },
 };
