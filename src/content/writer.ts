@@ -91,13 +91,23 @@ export class IngestWriter implements ContentWriter {
     return this.writeMany([chunk]);
   }
 
-  /** Writes are queued, so overlapping calls still land in order. */
+  /**
+   * Writes are queued, so overlapping calls still land in order. A chunk is
+   * hashed and counted when it is accepted, so offset and digest() are right
+   * the moment a pipeline fails, even while its last chunk is still going to
+   * disk; a later write or commit waits for it.
+   */
   private writeMany(chunks: Buffer[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`content writer ${this.ref} is closed`));
+    if (this.failed) return Promise.reject(this.failed);
+    let total = 0;
+    for (const c of chunks) {
+      this.hash.update(c);
+      total += c.length;
+    }
+    this.size += total;
     const next = this.pending.then(async () => {
       if (this.failed) throw this.failed;
-      let total = 0;
-      for (const c of chunks) total += c.length;
       let done = 0;
       // writev may write less than asked; loop until every byte is down.
       let bufs = chunks;
@@ -106,8 +116,6 @@ export class IngestWriter implements ContentWriter {
         done += bytesWritten;
         if (done < total) bufs = sliceFrom(chunks, done);
       }
-      for (const c of chunks) this.hash.update(c);
-      this.size += total;
     });
     this.pending = next.catch((e: unknown) => {
       this.failed ??= e;
@@ -123,6 +131,12 @@ export class IngestWriter implements ContentWriter {
       },
       writev: (items, cb) => {
         this.writeMany(items.map((i) => i.chunk as Buffer)).then(() => cb(), cb);
+      },
+      // When a pipeline fails (a dropped connection), it settles only after this
+      // callback: by then every accepted chunk is on disk and counted in offset,
+      // so a resume starts from the right byte.
+      destroy: (err, cb) => {
+        this.pending.then(() => cb(err), () => cb(err));
       },
     });
   }
