@@ -59,6 +59,8 @@ export const verbs: Record<string, Loader> = {
   'image inspect': () => import('./commands/image-inspect.js'),
   history: () => import('./commands/history.js'),
   'image history': () => import('./commands/history.js'),
+  'image prune': () => import('./commands/image-prune.js'),
+  'system df': () => import('./commands/system-df.js'),
 };
 
 /** Verbs listed in `tug --help`, with a one-line summary. */
@@ -92,4 +94,6 @@ export const summaries: Array<[string, string]> = [
   ['load', 'Load an image from a tar archive or STDIN'],
   ['inspect', 'Return low-level information on containers or images'],
   ['history', 'Show the history of an image'],
+  ['image prune', 'Remove unused images'],
+  ['system df', 'Show tug disk usage'],
 ];
