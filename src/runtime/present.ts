@@ -22,7 +22,7 @@ export function statusText(r: ContainerRecord): string {
   switch (s.status) {
     case 'running':
     case 'paused': {
-      const h = s.health ? ` (${s.health.status === 'starting' ? 'health: starting' : s.health.status})` : '';
+      const h = s.health && s.status !== 'paused' ? ` (${s.health.status === 'starting' ? 'health: starting' : s.health.status})` : '';
       return `Up ${ago(s.startedAt)}${s.status === 'paused' ? ' (Paused)' : ''}${h}`;
     }
     case 'restarting':
