@@ -63,6 +63,14 @@ export interface GcOptions {
   dryRun?: boolean;
   /** Ingests untouched for longer than this are removed (default 24 h). Held ingests are kept. */
   ingestMaxAgeMs?: number;
+  /**
+   * Consider only these blobs for removal (no walk, no ingest cleanup): how a
+   * failed operation takes back the blobs it created, safely, when no root or
+   * other lease needs them. Never delete blobs any other way.
+   */
+  only?: Iterable<Digest>;
+  /** Leases whose resources do not count as roots in this run (the caller's own, when taking its blobs back). */
+  ignoreLeases?: string[];
 }
 
 export interface GcResult {
@@ -92,7 +100,7 @@ export async function collectGarbage(opts: GcOptions): Promise<GcResult> {
   const children = new Map<Digest, Digest[]>();
   const firstMark = mark(store, allRoots(opts, db, start), children, new Set());
   const candidates: Array<{ digest: Digest; size: number }> = [];
-  for await (const b of store.walk()) {
+  for await (const b of opts.only ? statOnly(store, opts.only) : store.walk()) {
     if (!firstMark.has(b.digest) && b.mtimeMs < cutoff) candidates.push({ digest: b.digest, size: b.size });
   }
 
@@ -123,6 +131,10 @@ export async function collectGarbage(opts: GcOptions): Promise<GcResult> {
   if (opts.dryRun) db.transaction(sweep).deferred();
   else writeTx(db, sweep);
 
+  if (opts.only) {
+    result.removed.sort();
+    return result;
+  }
   const ingestCutoff = start - (opts.ingestMaxAgeMs ?? DEFAULT_INGEST_MAX_AGE_MS);
   for await (const ing of store.ingests()) {
     if (ing.mtimeMs >= ingestCutoff || ingestHeld(store, ing.ref)) continue;
@@ -134,9 +146,21 @@ export async function collectGarbage(opts: GcOptions): Promise<GcResult> {
 }
 
 function allRoots(opts: GcOptions, db: Db, now: number): Digest[] {
-  const out: Digest[] = [...leasedResources(db, 'content', now)];
+  const out: Digest[] = [...leasedResources(db, 'content', now, opts.ignoreLeases)];
   for (const p of opts.roots) for (const d of p.roots(db)) out.push(d);
   return out.filter(isDigest);
+}
+
+async function* statOnly(store: ContentStore, digests: Iterable<Digest>): AsyncIterable<{ digest: Digest; size: number; mtimeMs: number }> {
+  for (const digest of new Set(digests)) {
+    if (!isDigest(digest)) continue;
+    try {
+      const st = statSync(store.blobPath(digest));
+      yield { digest, size: st.size, mtimeMs: st.mtimeMs };
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') throw e;
+    }
+  }
 }
 
 /** Tricolour mark: grey = the stack, black = the returned set; white is everything else. */

@@ -120,14 +120,15 @@ export function deleteLease(db: Db, id: string): void {
   });
 }
 
-/** Resources of the given kind held by unexpired leases. Call inside a transaction for a consistent view. */
-export function leasedResources(db: Db, kind = 'content', now = Date.now()): Set<string> {
+/** Resources of the given kind held by unexpired leases (except the listed ones). Call inside a transaction for a consistent view. */
+export function leasedResources(db: Db, kind = 'content', now = Date.now(), exceptLeases: readonly string[] = []): Set<string> {
   ensure(db);
   const rows = db
-    .prepare('SELECT DISTINCT r.resource FROM lease_resources r JOIN leases l ON l.id = r.lease_id WHERE r.kind = ? AND (l.expires_at IS NULL OR l.expires_at > ?)')
-    .pluck()
-    .all(kind, now) as string[];
-  return new Set(rows);
+    .prepare('SELECT r.lease_id, r.resource FROM lease_resources r JOIN leases l ON l.id = r.lease_id WHERE r.kind = ? AND (l.expires_at IS NULL OR l.expires_at > ?)')
+    .raw()
+    .all(kind, now) as Array<[string, string]>;
+  const except = new Set(exceptLeases);
+  return new Set(rows.filter(([lease]) => !except.has(lease)).map(([, resource]) => resource));
 }
 
 export function isLeased(db: Db, resource: string, kind = 'content', now = Date.now()): boolean {

@@ -210,3 +210,27 @@ test('a blob a collector left parked is put back by the next run', async () => {
     f.cleanup();
   }
 });
+
+test('only + ignoreLeases: a failed operation takes back just its own unneeded blobs', async () => {
+  const f = fixture();
+  try {
+    const { store, db } = f;
+    const mine = createLease(db);
+    const theirs = createLease(db);
+    const x = await put(store, 'only mine', 'x/y');
+    const y = await put(store, 'also theirs', 'x/y');
+    const z = await put(store, 'rooted by an image', 'x/y');
+    const w = await put(store, 'unrelated garbage', 'x/y');
+    for (const d of [x, y, z]) addLeaseResource(db, mine.id, d.digest);
+    addLeaseResource(db, theirs.id, y.digest);
+    addRoot(db, z.digest);
+    const stale = await store.writer('stale-ingest');
+    await stale.close();
+    const r = await collectGarbage({ store, db, roots: [testRoots], gracePeriodMs: 0, only: [x.digest, y.digest, z.digest], ignoreLeases: [mine.id], ingestMaxAgeMs: 0 });
+    assert.deepEqual(r.removed, [x.digest]);
+    for (const d of [y, z, w]) assert.ok(await store.has(d.digest));
+    assert.ok(existsSync(store.layout.ingestPath('stale-ingest')), 'a targeted run leaves ingests alone');
+  } finally {
+    f.cleanup();
+  }
+});
