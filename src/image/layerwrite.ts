@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
+import { gzipLayer } from '../archive/index.js';
 import type { ContentStore } from '../content/index.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Digest } from '../oci/types.js';
@@ -112,7 +113,7 @@ export async function writeLayer(content: ContentStore, src: Readable, opts: Wri
   const w = await content.writer();
   try {
     const stages: NodeJS.ReadWriteStream[] = [hasher];
-    if (compress) stages.push(createGzip({ chunkSize: 1 << 20 }));
+    if (compress) stages.push(gzipLayer());
     await pipeline([stream, ...stages, w.stream()] as unknown as [Readable, Transform]);
   } catch (e) {
     await w.abort();
