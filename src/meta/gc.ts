@@ -28,6 +28,7 @@
 //     renamed back). A writer's touch that lands before the rename is seen;
 //     one after it finds no blob and commits its own fresh copy.
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore } from '../content/store.js';
 import { pidAlive } from '../content/writer.js';
@@ -98,7 +99,7 @@ export async function collectGarbage(opts: GcOptions): Promise<GcResult> {
   // Phase 1, without the lock: mark from a first view of the roots (this
   // reads and caches every manifest), and find old unmarked blobs.
   const children = new Map<Digest, Digest[]>();
-  const firstMark = mark(store, allRoots(opts, db, start), children, new Set());
+  const firstMark = await markAsync(store, allRoots(opts, db, start), children);
   const candidates: Array<{ digest: Digest; size: number }> = [];
   for await (const b of opts.only ? statOnly(store, opts.only) : store.walk()) {
     if (!firstMark.has(b.digest) && b.mtimeMs < cutoff) candidates.push({ digest: b.digest, size: b.size });
@@ -176,6 +177,54 @@ function mark(store: ContentStore, roots: Digest[], cache: Map<Digest, Digest[]>
   return black;
 }
 
+/** Phase 1's mark: the same walk with async reads, so an online registry keeps serving while it runs. */
+async function markAsync(store: ContentStore, roots: Digest[], cache: Map<Digest, Digest[]>): Promise<Set<Digest>> {
+  const black = new Set<Digest>();
+  const grey = [...roots];
+  while (grey.length > 0) {
+    const d = grey.pop()!;
+    if (black.has(d)) continue;
+    black.add(d);
+    let kids = cache.get(d);
+    if (!kids) {
+      const bytes = await readSmallJson(store, d);
+      if (bytes === 'missing') continue;
+      kids = bytes === 'leaf' ? [] : childrenIn(d, bytes);
+      cache.set(d, kids);
+    }
+    for (const c of kids) if (!black.has(c)) grey.push(c);
+  }
+  return black;
+}
+
+async function readSmallJson(store: ContentStore, d: Digest): Promise<Buffer | 'leaf' | 'missing'> {
+  let fh;
+  try {
+    fh = await open(store.blobPath(d), 'r');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return 'missing';
+    throw e;
+  }
+  try {
+    const { size } = await fh.stat();
+    const head = Buffer.alloc(Math.min(size, 64));
+    await fh.read(head, 0, head.length, 0);
+    if (size > MAX_MANIFEST_BYTES || !looksLikeJson(head)) return 'leaf';
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
+function looksLikeJson(head: Buffer): boolean {
+  return head.toString('latin1').trimStart().startsWith('{');
+}
+
+/** Digests a manifest/index names, if the bytes really are blob d (a blob that rotted on disk is a leaf). */
+function childrenIn(d: Digest, bytes: Buffer): Digest[] {
+  return sha256(bytes) === d ? descriptorDigests(bytes) : [];
+}
+
 /** Children of a manifest or index blob; none for anything else (layers, configs, unknown JSON). */
 function childrenOf(store: ContentStore, d: Digest, cache: Map<Digest, Digest[]>, missing: Set<Digest>): Digest[] {
   const hit = cache.get(d);
@@ -195,7 +244,7 @@ function childrenOf(store: ContentStore, d: Digest, cache: Map<Digest, Digest[]>
     const { size } = fstatSync(fd);
     const head = Buffer.alloc(Math.min(size, 64));
     readSync(fd, head, 0, head.length, 0);
-    if (size > MAX_MANIFEST_BYTES || !head.toString('latin1').trimStart().startsWith('{')) {
+    if (size > MAX_MANIFEST_BYTES || !looksLikeJson(head)) {
       cache.set(d, []);
       return [];
     }
@@ -209,7 +258,7 @@ function childrenOf(store: ContentStore, d: Digest, cache: Map<Digest, Digest[]>
   } finally {
     closeSync(fd);
   }
-  const kids = sha256(bytes) === d ? descriptorDigests(bytes) : []; // corrupt on disk: treat as a leaf
+  const kids = childrenIn(d, bytes);
   cache.set(d, kids);
   return kids;
 }

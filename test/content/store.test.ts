@@ -87,3 +87,23 @@ test('skopeo reads the store as an OCI image layout', async (t) => {
     r.cleanup();
   }
 });
+
+test('a blob the collector has parked for its re-check is waited for, not reported missing', async () => {
+  const r = tempRoot('tug-content-park-');
+  try {
+    const store = ContentStore.open(r.root);
+    const { digest } = await store.write(Buffer.from('parked for a moment'));
+    const { mkdirSync, renameSync } = await import('node:fs');
+    mkdirSync(store.layout.trashDir, { recursive: true });
+    const parked = join(store.layout.trashDir, `${digest.slice(7)}.${process.pid}.0`);
+    renameSync(store.blobPath(digest), parked);
+    setTimeout(() => renameSync(parked, store.blobPath(digest)), 30); // the collector decides to keep it
+    assert.equal((await store.readBytes(digest)).toString(), 'parked for a moment');
+    // Parked and then really removed: NOT_FOUND, after a short wait.
+    renameSync(store.blobPath(digest), parked);
+    setTimeout(() => execFileSync('rm', ['-f', parked]), 30);
+    await assert.rejects(store.info(digest), (e: unknown) => e instanceof Error && /not found/.test(e.message));
+  } finally {
+    r.cleanup();
+  }
+});

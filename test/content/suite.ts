@@ -265,6 +265,18 @@ export function contentSuite(name: string, make: () => StoreFixture): void {
     assert.ok(err.message.includes(json.digest));
   });
 
+  withStore('verify re-hashes a stored blob', async ({ store }) => {
+    const data = randomBytes(70_000);
+    const { digest } = await store.write(data);
+    assert.deepEqual(await store.verify(digest), { digest, size: data.length });
+    const p = store.blobPath(digest);
+    chmodSync(p, 0o644);
+    const rotten = Buffer.from(data);
+    rotten[12345] ^= 1;
+    writeFileSync(p, rotten);
+    await rejectsWith(store.verify(digest), 'DIGEST_MISMATCH', /corrupt/);
+  });
+
   withStore('a partial blob is never visible while it is written', async ({ store }) => {
     const data = randomBytes(2 * 1024 * 1024);
     const want = sha256sum(data);
