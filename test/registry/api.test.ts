@@ -325,6 +325,23 @@ describe('registry API (OCI distribution v1.1)', () => {
     assert.equal(errorCode(r), 'DIGEST_INVALID');
   });
 
+  it('--read-only serves pulls and refuses pushes and deletes with UNSUPPORTED', async () => {
+    const img = makeImage({ layers: 1 });
+    await pushImage(base, 'ro/app', img, 'v1');
+    const ro = await startRegistry(tmp.root, ['--read-only']);
+    try {
+      assert.equal((await http('GET', `${ro.base}/v2/ro/app/manifests/v1`)).status, 200);
+      const push = await pushBlob(ro.base, 'ro/app', randomBlob(10).data);
+      assert.equal(push.status, 405);
+      assert.equal(errorCode(push), 'UNSUPPORTED');
+      const del = await http('DELETE', `${ro.base}/v2/ro/app/manifests/v1`);
+      assert.equal(del.status, 405);
+      assert.equal((await http('GET', `${ro.base}/v2/ro/app/manifests/v1`)).status, 200);
+    } finally {
+      await ro.stop();
+    }
+  });
+
   it('unknown endpoints and methods answer with JSON errors', async () => {
     const r = await http('PATCH', `${base}/v2/x/manifests/latest`);
     assert.equal(r.status, 405);

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import bcrypt from 'bcryptjs';
-import { BUSYBOX_TAR, tempRoot, type TempRoot } from '../helpers.js';
+import { readdirSync } from 'node:fs';
+import { BUSYBOX_TAR, tempRoot, tug, type TempRoot } from '../helpers.js';
 import { http, startRegistry, type RegistryProc } from './helpers.js';
 
 interface Run {
@@ -89,6 +90,24 @@ describe('interop with skopeo and podman', { skip: !have('skopeo') && 'skopeo no
     for (const l of back.manifest.layers) assert.equal(sha(readFileSync(join(out, 'blobs', 'sha256', l.digest.slice(7)))), l.digest);
     const raw = await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/interop/oci:v1`]);
     assert.equal(sha(raw), src.manifestDigest);
+  });
+
+  it('one copy per host: `tug pull` into the registry\'s own root stores nothing twice, and registry gc keeps the image\'s blobs', async () => {
+    const blobs = (): string[] => readdirSync(join(tmp.root, 'blobs', 'sha256')).sort();
+    const before = blobs();
+    assert.ok(before.includes(src.manifestDigest.slice(7)), 'pushed by the previous test');
+    const pulled = await tug(['pull', '-q', `${reg.host}/interop/oci:v1`], { root: tmp.root });
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.deepEqual(blobs(), before, 'the pull found every blob already in the shared store');
+    // the registry lets go of the image; the image store still holds it
+    assert.equal((await http('DELETE', `${reg.base}/v2/interop/oci/manifests/${src.manifestDigest}`)).status, 202);
+    const gc = await tug(['registry', 'gc', '--grace', '0'], { root: tmp.root });
+    assert.equal(gc.code, 0, gc.stderr);
+    for (const d of [src.manifestDigest, src.manifest.config.digest, ...src.manifest.layers.map((l) => l.digest)]) {
+      assert.ok(existsSync(join(tmp.root, 'blobs', 'sha256', d.slice(7))), `${d} kept for the image store`);
+    }
+    // push it back for the tests that follow
+    await ok('skopeo', ['copy', '--insecure-policy', '--dest-tls-verify=false', `oci:${src.dir}:v1`, `docker://${reg.host}/interop/oci:v1`]);
   });
 
   it('skopeo copy docker-archive → tug registry → docker-archive keeps config and layer digests', async () => {

@@ -11,7 +11,7 @@ const command: Command = {
       'Serve the OCI distribution API (v1.1) from the state root\'s content store.\n' +
       'Without --htpasswd anyone may push and pull. With it, clients log in through the\n' +
       'Bearer token flow (--auth token, the default) or plain Basic auth (--auth basic);\n' +
-      '--access FILE gives per-repository pull/push/delete rights (see docs/registry.md).',
+      '--access FILE gives per-repository rights, one rule a line: "<user|*|anonymous> <repo glob> <pull,push,delete|*>".',
     flags: [
       { name: 'addr', type: 'string', default: '127.0.0.1:5000', description: 'address to listen on (host:port)' },
       { name: 'root', type: 'string', description: 'state root (default: the global --root)' },

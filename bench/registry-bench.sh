@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Registry server benchmark: `tug registry serve` against Debian's
+# docker-registry (the CNCF distribution registry), same client (skopeo) for
+# both, same run, using the shared anchor harness in /work/shared/bench:
+#   W5  push then pull a 1 GiB image (4 x 256 MiB gzip layers of random data)
+#   W6  20 concurrent pulls of a 100 MB image, plus each server's peak RSS
+#       (VmHWM of a server started fresh just before W6).
+# Each server gets its own port, storage and pid file under WORK; only those
+# pids are ever signalled. Ratios (tug / distribution) go to stdout and to
+# $RESULTS/registry-bench.md.
+#
+# Usage: bench/registry-bench.sh            (RUNS=5 WARMUP=1 N=20 by default)
+# Env:   RUNS, WARMUP, N, WORK (/var/tmp/tug-registry-bench), ANCHOR_DIR
+#        (/work/shared/bench), DR_PORT (5101), TUG_PORT (5102), PHASES (w5,w6)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+PROJECT=$(cd "$HERE/.." && pwd)
+SELF="$HERE/$(basename "$0")"
+ANCHOR_DIR=${ANCHOR_DIR:-/work/shared/bench}
+WORK=${WORK:-/var/tmp/tug-registry-bench}
+RUNS=${RUNS:-5}
+WARMUP=${WARMUP:-1}
+N=${N:-20}
+DR_PORT=${DR_PORT:-5101}
+TUG_PORT=${TUG_PORT:-5102}
+PHASES=${PHASES:-w5,w6}
+RESULTS=${RESULTS:-$WORK/results}
+mkdir -p "$WORK" "$RESULTS"
+
+port_of() { [ "$1" = tug ] && echo "$TUG_PORT" || echo "$DR_PORT"; }
+
+start() { # tug|dr
+  local which=$1 port; port=$(port_of "$1")
+  if [ "$which" = dr ]; then
+    mkdir -p "$WORK/dr-data"
+    cat >"$WORK/dr-config.yml" <<YML
+version: 0.1
+log: { level: error, accesslog: { disabled: true } }
+storage:
+  filesystem: { rootdirectory: $WORK/dr-data }
+  delete: { enabled: true }
+http: { addr: 127.0.0.1:$port }
+YML
+    setsid nohup docker-registry serve "$WORK/dr-config.yml" >"$WORK/dr.log" 2>&1 </dev/null &
+  else
+    setsid nohup node "$PROJECT/bin/tug.js" --root "$WORK/tug-root" registry serve --addr "127.0.0.1:$port" --log-level error \
+      >"$WORK/tug.log" 2>&1 </dev/null &
+  fi
+  echo $! >"$WORK/$which.pid"
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "$which registry did not start" >&2; cat "$WORK/$which.log" >&2; return 1
+}
+
+stop() { # tug|dr: only the pid we started
+  local f="$WORK/$1.pid"
+  [ -f "$f" ] || return 0
+  local pid; pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"; for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$f"
+}
+
+reset() { # tug|dr: restart with empty storage
+  stop "$1"
+  if [ "$1" = dr ]; then rm -rf "$WORK/dr-data"; else rm -rf "$WORK/tug-root"; fi
+  start "$1"
+}
+
+peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$(cat "$WORK/$1.pid")/status"; }
+
+case ${1:-} in
+  _reset) reset "$2"; exit 0 ;;
+  _stop) stop tug; stop dr; exit 0 ;;
+esac
+
+trap 'stop tug; stop dr' EXIT
+command -v docker-registry >/dev/null || { echo "docker-registry (Debian package) is not installed" >&2; exit 2; }
+(cd "$PROJECT" && npm run -s build)
+
+median() { # results-dir row-name -> "median_s MBps"
+  awk -F'\t' -v n="$2" '$1 == n {m=$5; r=$9} END {print m, r}' "$1/summary.tsv"
+}
+
+declare -A W5
+for which in dr tug; do
+  mkdir -p "$RESULTS/$which"; : >"$RESULTS/$which/summary.tsv"
+  if [[ $PHASES == *w5* ]]; then
+    reset "$which"
+    echo "== W5 $which" >&2
+    TOOL=skopeo REG="127.0.0.1:$(port_of "$which")" RUNS=$RUNS WARMUP=$WARMUP RESULTS="$RESULTS/$which" \
+      REG_RESET="$SELF _reset $which" bash "$ANCHOR_DIR/bench-registry-throughput.sh" >&2
+  fi
+  if [[ $PHASES == *w6* ]]; then
+    echo "== W6 $which" >&2
+    reg="127.0.0.1:$(port_of "$which")"
+    [ -f "$WORK/$which.pid" ] || start "$which"
+    # push the image first (untimed), then restart so VmHWM covers W6 only
+    TOOL=skopeo N=1 RUNS=1 WARMUP=0 REG="$reg" RESULTS="$WORK/scratch" DEST="$WORK/w6-prime" bash "$ANCHOR_DIR/bench-registry-concurrency.sh" >/dev/null 2>&1
+    stop "$which"; start "$which"
+    TOOL=skopeo N=$N RUNS=$RUNS WARMUP=$WARMUP REG="$reg" RESULTS="$RESULTS/$which" DEST="$WORK/w6-$which" bash "$ANCHOR_DIR/bench-registry-concurrency.sh" >&2
+    peak_rss_mb "$which" >"$RESULTS/$which/w6-rss-mb"
+  fi
+  stop "$which"
+done
+
+{
+  echo "| workload (skopeo client) | distribution (docker-registry) | tug registry | tug / distribution |"
+  echo "|---|---|---|---|"
+  for row in W5-push W5-pull; do
+    read -r dm dr_rate < <(median "$RESULTS/dr" "$row") || true
+    read -r tm tug_rate < <(median "$RESULTS/tug" "$row") || true
+    [ -n "${dr_rate:-}" ] && [ -n "${tug_rate:-}" ] &&
+      printf '| %s 1 GiB | %.2f s (%.0f MB/s) | %.2f s (%.0f MB/s) | %.2fx throughput |\n' "$row" "$dm" "$dr_rate" "$tm" "$tug_rate" "$(echo "$tug_rate / $dr_rate" | bc -l)"
+  done
+  read -r dm dr_rate < <(median "$RESULTS/dr" W6) || true
+  read -r tm tug_rate < <(median "$RESULTS/tug" W6) || true
+  [ -n "${dr_rate:-}" ] && [ -n "${tug_rate:-}" ] &&
+    printf '| W6 %s x 100 MB pulls | %.2f s (%.0f MB/s) | %.2f s (%.0f MB/s) | %.2fx throughput |\n' "$N" "$dm" "$dr_rate" "$tm" "$tug_rate" "$(echo "$tug_rate / $dr_rate" | bc -l)"
+  [ -f "$RESULTS/tug/w6-rss-mb" ] &&
+    printf '| W6 server peak RSS | %s MB | %s MB | target < 150 MB |\n' "$(cat "$RESULTS/dr/w6-rss-mb")" "$(cat "$RESULTS/tug/w6-rss-mb")"
+} | tee "$RESULTS/registry-bench.md"
