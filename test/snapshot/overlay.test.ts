@@ -1,0 +1,2 @@
+import { snapshotterSuite } from './suite.js';
+snapshotterSuite('overlay');
