@@ -41,10 +41,24 @@ export class ContentStore {
   /** Opens (creating if needed) the store rooted at `root`; callers pass the state root. */
   static open(root: string): ContentStore {
     const store = new ContentStore(root);
-    mkdirSync(store.layout.blobsDir, { recursive: true });
-    mkdirSync(store.layout.ingestDir, { recursive: true });
-    createOnce(join(root, OCI_LAYOUT_FILE), OCI_LAYOUT_CONTENT);
-    createOnce(join(root, OCI_INDEX_FILE), EMPTY_INDEX);
+    try {
+      mkdirSync(store.layout.blobsDir, { recursive: true });
+      mkdirSync(store.layout.ingestDir, { recursive: true });
+      createOnce(join(root, OCI_LAYOUT_FILE), OCI_LAYOUT_CONTENT);
+      createOnce(join(root, OCI_INDEX_FILE), EMPTY_INDEX);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        throw new TugError('PERMISSION_DENIED', `cannot write to the state root ${root} (${code})`, {
+          hint: 'run tug as root, or choose a state root you own with --root or TUG_ROOT',
+          cause: e,
+        });
+      }
+      if (code === 'ENOTDIR' || code === 'EEXIST') {
+        throw new TugError('INVALID_ARGUMENT', `the state root ${root} is not a directory`, { hint: 'pass a directory with --root or TUG_ROOT', cause: e });
+      }
+      throw e;
+    }
     return store;
   }
 

@@ -154,6 +154,11 @@ export function withDigest(ref: Reference, digest: Digest): Reference {
   return makeReference(ref.domain, ref.path, undefined, parseDigest(digest));
 }
 
+/** A repository path as the distribution API names it (no domain): "library/busybox", "team/app". */
+export function isValidRepositoryPath(path: string): boolean {
+  return path.length > 0 && path.length <= NAME_TOTAL_LENGTH_MAX && path.split('/').every((c) => PATH_COMPONENT_RE.test(c));
+}
+
 export function isValidTag(tag: string): boolean {
   return TAG_RE.test(tag);
 }

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { ContentStore } from '../../src/content/store.js';
 import { tempRoot, tempDir } from '../helpers.js';
+import { TugError } from '../../src/util/errors.js';
 import { contentSuite } from './suite.js';
 
 contentSuite('local store', () => {
@@ -105,5 +106,39 @@ test('a blob the collector has parked for its re-check is waited for, not report
     await assert.rejects(store.info(digest), (e: unknown) => e instanceof Error && /not found/.test(e.message));
   } finally {
     r.cleanup();
+  }
+});
+
+test('a state root that is a file is one clear error', () => {
+  const scratch = tempDir();
+  try {
+    const file = join(scratch, 'not-a-dir');
+    writeFileSync(file, '');
+    assert.throws(() => ContentStore.open(file), (e: unknown) => e instanceof TugError && e.code === 'INVALID_ARGUMENT' && /not a directory/.test(e.message));
+  } finally {
+    execFileSync('rm', ['-rf', scratch]);
+  }
+});
+
+test('an unwritable state root is PERMISSION_DENIED with a hint (as user nobody)', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to run a child as another user');
+  const scratch = tempDir();
+  try {
+    execFileSync('chmod', ['0755', scratch]);
+    const ro = join(scratch, 'ro');
+    execFileSync('mkdir', ['-m', '0555', ro]);
+    const storeUrl = new URL('../../src/content/store.js', import.meta.url).href;
+    const script = `import(${JSON.stringify(storeUrl)}).then(({ ContentStore }) => {
+      try { ContentStore.open(${JSON.stringify(join(ro, 'root'))}); console.log('opened'); }
+      catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message, hint: e.hint })); }
+    })`;
+    const out = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, cwd: '/' });
+    const e = JSON.parse(out.stdout) as { name: string; code: string; message: string; hint: string };
+    assert.equal(e.name, 'TugError');
+    assert.equal(e.code, 'PERMISSION_DENIED');
+    assert.match(e.message, /cannot write to the state root/);
+    assert.match(e.hint, /--root/);
+  } finally {
+    execFileSync('rm', ['-rf', scratch]);
   }
 });

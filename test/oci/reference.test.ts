@@ -118,3 +118,12 @@ test('invalid references give one clear INVALID_ARGUMENT', () => {
 test('a 128-character tag is still fine', () => {
   assert.equal(parseReference(`busybox:${'a'.repeat(128)}`).tag?.length, 128);
 });
+
+test('repository paths as the distribution API names them', async () => {
+  const { isValidRepositoryPath, isValidTag } = await import('../../src/oci/reference.js');
+  for (const ok of ['library/busybox', 'a', 'team/app-1/x__y', 'a.b/c_d']) assert.ok(isValidRepositoryPath(ok), ok);
+  for (const bad of ['', 'Team/app', 'a//b', '/a', 'a/', 'a-', '-a', 'localhost:5000/a']) assert.ok(!isValidRepositoryPath(bad), bad);
+  assert.ok(isValidTag('v1.0_rc-2'));
+  assert.ok(!isValidTag('.hidden'));
+  assert.ok(!isValidTag('a'.repeat(129)));
+});
