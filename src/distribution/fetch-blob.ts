@@ -3,10 +3,12 @@
 // next pull (this process's retry or a later `tug pull`) continues with a
 // Range request; the writer hashes every byte (old and new) and commit checks
 // digest and size, so a lying server never gets anything stored.
+import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import type { ContentStore, ContentWriter } from '../content/index.js';
-import type { Descriptor } from '../oci/types.js';
+import type { Descriptor, Digest } from '../oci/types.js';
 import { TugError, isTugError } from '../util/errors.js';
 import type { RegistryClient } from './client.js';
 import { ConnectionError, type HttpResponse } from './transport.js';
@@ -20,6 +22,8 @@ export interface FetchBlobOptions {
   retries?: number;
   /** Set when the whole operation is abandoned: the transfer stops at once. */
   cancelled?: () => boolean;
+  /** Also compute the layer's diffID (sha256 of the uncompressed tar) while it streams. */
+  diff?: boolean;
 }
 
 export interface FetchBlobResult {
@@ -29,6 +33,62 @@ export interface FetchBlobResult {
   resumedFrom: number;
   /** True when the blob was already in the store. */
   existed: boolean;
+  /** diffID and uncompressed size, when asked for and the whole blob streamed through this call. */
+  diff?: { diffID: Digest; diffSize: number };
+}
+
+/**
+ * Hashes the uncompressed tar as the compressed bytes flow by (gunzip runs on
+ * libuv's thread pool), so recording a pulled image need not read every layer
+ * again. Gives up quietly on anything it cannot read (zstd, corrupt data): the
+ * image service then measures the layer itself.
+ */
+class DiffTap extends Transform {
+  private gunzip?: Gunzip;
+  private readonly hash = createHash('sha256');
+  private size = 0;
+  private kind?: 'gzip' | 'none' | 'other';
+  failed = false;
+  constructor() {
+    super({ highWaterMark: 1 << 20 });
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.kind === undefined) {
+      this.kind = chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b ? 'gzip' : chunk.length >= 4 && chunk.readUInt32LE(0) === 0xfd2fb528 ? 'other' : 'none';
+      if (this.kind === 'gzip') {
+        this.gunzip = createGunzip({ chunkSize: 1 << 20 });
+        this.gunzip.on('data', (c: Buffer) => {
+          this.hash.update(c);
+          this.size += c.length;
+        });
+        this.gunzip.on('error', () => {
+          this.failed = true;
+        });
+      }
+    }
+    if (this.kind === 'gzip' && this.gunzip && !this.failed) {
+      if (!this.gunzip.write(chunk)) {
+        this.gunzip.once('drain', () => cb(null, chunk));
+        return;
+      }
+    }
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    if (this.kind !== 'gzip' || !this.gunzip || this.failed) {
+      cb();
+      return;
+    }
+    const gz = this.gunzip;
+    gz.once('end', () => cb());
+    gz.once('error', () => cb());
+    gz.end();
+  }
+  result(blobDigest: Digest, blobSize: number): { diffID: Digest; diffSize: number } | undefined {
+    if (this.failed || this.kind === 'other') return undefined;
+    if (this.kind === 'none' || this.kind === undefined) return { diffID: blobDigest, diffSize: blobSize };
+    return { diffID: `sha256:${this.hash.digest('hex')}`, diffSize: this.size };
+  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -73,6 +133,9 @@ export async function fetchBlobInto(client: RegistryClient, repository: string, 
   let w: ContentWriter = opened;
   const resumedFrom = Math.min(w.offset, desc.size);
   let transferred = 0;
+  // the diff can only be measured when every byte flows through one stream from offset 0
+  let tap: DiffTap | undefined;
+  let tapValid = opts.diff === true;
   const retries = opts.retries ?? 5;
   const what = `blob ${desc.digest}`;
   try {
@@ -104,13 +167,20 @@ export async function fetchBlobInto(client: RegistryClient, repository: string, 
             if (opts.cancelled?.()) limiter.destroy(new TugError('INTERNAL', 'cancelled'));
             opts.onProgress?.(base + limiter.seen, desc.size);
           }, what);
-          await pipeline(res.body, limiter, w.stream());
+          if (base !== 0) tapValid = false;
+          tap = tapValid ? new DiffTap() : undefined;
+          if (tap) await pipeline(res.body, limiter, tap, w.stream());
+          else await pipeline(res.body, limiter, w.stream());
           // a body that ended early (no error, fewer bytes): continue from where it stopped
-          if (w.offset < desc.size && limiter.seen > 0 && attempt < retries) continue;
+          if (w.offset < desc.size && limiter.seen > 0 && attempt < retries) {
+            tapValid = false;
+            continue;
+          }
         } catch (e) {
           res?.body.destroy();
           // connection dropped mid-body: resume from what the writer holds
           const dropped = e instanceof ConnectionError || (!(e instanceof TugError) && isNetworkError(e));
+          tapValid = false;
           if (dropped && attempt < retries && !opts.cancelled?.()) {
             await sleep(250 * 2 ** attempt);
             continue;
@@ -128,7 +198,8 @@ export async function fetchBlobInto(client: RegistryClient, repository: string, 
         }
         throw e;
       }
-      return { transferred, resumedFrom, existed: false };
+      const diff = tapValid && tap ? tap.result(desc.digest, desc.size) : undefined;
+      return { transferred, resumedFrom, existed: false, diff };
     }
   } catch (e) {
     await w.abort().catch(() => {});

@@ -13,6 +13,8 @@ export interface PulledImage {
   repoDigest: Digest;
   manifestDigest: Digest;
   manifestMediaType: string;
+  /** diffIDs measured while downloading, so the image service need not re-read the layers. */
+  knownDiffs?: Map<Digest, { diffID: Digest; diffSize: number }>;
 }
 
 /** Records the image; `unchanged` when the name already pointed at this very manifest. */
@@ -24,7 +26,7 @@ export async function recordPulledImage(root: string, p: PulledImage): Promise<{
   } catch (e) {
     if (!isTugError(e, 'NOT_FOUND')) throw e;
   }
-  const rec = await images.addImage(p.manifestDigest, p.name ? [p.name] : [], { repoDigests: [p.repository] });
+  const rec = await images.addImage(p.manifestDigest, p.name ? [p.name] : [], { repoDigests: [p.repository], knownDiffs: p.knownDiffs });
   return { id: rec.id, unchanged: before === p.manifestDigest };
 }
 

@@ -19,7 +19,7 @@ import { recordSources } from './sources.js';
 export interface PullOptions extends ClientOptions {
   platform?: string | PlatformSpec;
   progress?: ProgressSink;
-  /** Parallel blob downloads (default 3, docker's max-concurrent-downloads; TUG_MAX_CONCURRENT_DOWNLOADS). */
+  /** Parallel blob downloads (default 4; docker uses 3; TUG_MAX_CONCURRENT_DOWNLOADS). */
   concurrency?: number;
   /** Only fetch into the content store; do not record an image (registry caches, the builder). */
   noRecord?: boolean;
@@ -137,7 +137,7 @@ export async function pullImage(root: string, reference: string | RemoteRef, opt
   const blobs: Descriptor[] = [...layers, parsed.config];
   const present = new Set<Digest>();
   for (const b of blobs) if (await store.has(b.digest)) present.add(b.digest);
-  const concurrency = opts.concurrency ?? Number(opts.env?.TUG_MAX_CONCURRENT_DOWNLOADS ?? process.env.TUG_MAX_CONCURRENT_DOWNLOADS ?? 3);
+  const concurrency = opts.concurrency ?? Number(opts.env?.TUG_MAX_CONCURRENT_DOWNLOADS ?? process.env.TUG_MAX_CONCURRENT_DOWNLOADS ?? 4);
 
   const seen = new Set<Digest>();
   for (const l of layers) {
@@ -150,14 +150,17 @@ export async function pullImage(root: string, reference: string | RemoteRef, opt
   for (const b of todo.slice(concurrency)) if (layerDigests.has(b.digest)) progress({ id: shortDigest(b.digest), status: 'Waiting' });
 
   let transferred = 0;
+  const knownDiffs = new Map<Digest, { diffID: Digest; diffSize: number }>();
   await runLimited(todo, concurrency, async (desc, cancelled) => {
     const id = shortDigest(desc.digest);
     const isLayer = layerDigests.has(desc.digest);
     const r = await fetchBlobInto(client, ref.path, desc, store, {
       cancelled,
+      diff: isLayer && !opts.noRecord,
       onProgress: isLayer ? (current, total) => progress({ id, status: 'Downloading', current, total }) : undefined,
     });
     transferred += r.transferred;
+    if (r.diff) knownDiffs.set(desc.digest, r.diff);
     if (isLayer) {
       progress({ id, status: 'Verifying Checksum' });
       progress({ id, status: 'Download complete' });
@@ -177,6 +180,7 @@ export async function pullImage(root: string, reference: string | RemoteRef, opt
       repoDigest: top.digest,
       manifestDigest: manifest.digest,
       manifestMediaType: manifest.mediaType,
+      knownDiffs,
     });
     downloaded = !rec.unchanged || transferred > 0;
   }
