@@ -44,6 +44,9 @@ export function explainMiss(step: StepInputs, stage: string, index: number, prev
     else if (now === undefined) changed.push(`${describeInput(name)} removed`);
     else changed.push(`${describeInput(name)} changed`);
   }
+  // a directory's tree digest changes whenever a file in it does: name the files, not the tree
+  const files = changed.filter((c) => c.startsWith('file '));
+  if (files.length) changed.splice(0, changed.length, ...changed.filter((c) => !c.startsWith('tree:')));
   if (changed.length) {
     const shown = changed.slice(0, 5).join(', ');
     return changed.length > 5 ? `${shown} and ${changed.length - 5} more` : shown;

@@ -6,6 +6,8 @@ import type { Command } from './command.js';
 type Loader = () => Promise<{ default: Command }>;
 
 export const verbs: Record<string, Loader> = {
+  build: () => import('./commands/build.js'),
+  'buildx build': () => import('./commands/build.js'),
   version: () => import('./commands/version.js'),
   'dockerfile parse': () => import('./commands/dockerfile-parse.js'),
   'dockerfile check': () => import('./commands/dockerfile-check.js'),
@@ -40,6 +42,14 @@ export const verbs: Record<string, Loader> = {
   'container inspect': () => import('./commands/container-inspect.js'),
   'container cleanup': () => import('./commands/container-cleanup.js'),
   exec: () => import('./commands/exec.js'),
+  diff: () => import('./commands/diff.js'),
+  'container diff': () => import('./commands/diff.js'),
+  commit: () => import('./commands/commit.js'),
+  'container commit': () => import('./commands/commit.js'),
+  export: () => import('./commands/export.js'),
+  'container export': () => import('./commands/export.js'),
+  cp: () => import('./commands/cp.js'),
+  'container cp': () => import('./commands/cp.js'),
   pause: () => import('./commands/pause.js'),
   'container pause': () => import('./commands/pause.js'),
   unpause: () => import('./commands/unpause.js'),
@@ -90,6 +100,7 @@ export const verbs: Record<string, Loader> = {
 
 /** Verbs listed in `tug --help`, with a one-line summary. */
 export const summaries: Array<[string, string]> = [
+  ['build', 'Build an image from a Dockerfile'],
   ['version', 'Show the tug version information'],
   ['dockerfile parse', 'Print the parsed instructions of a Dockerfile'],
   ['dockerfile check', 'Run the build checks on a Dockerfile'],
@@ -111,6 +122,10 @@ export const summaries: Array<[string, string]> = [
   ['wait', 'Block until one or more containers stop, then print their exit codes'],
   ['container inspect', 'Display detailed information on one or more containers'],
   ['exec', 'Execute a command in a running container'],
+  ['diff', "Inspect changes to files or directories on a container's filesystem"],
+  ['commit', "Create a new image from a container's changes"],
+  ['export', "Export a container's filesystem as a tar archive"],
+  ['cp', "Copy files/folders between a container and the local filesystem"],
   ['attach', 'Attach local standard input, output, and error streams to a running container'],
   ['pause', 'Pause all processes within one or more containers'],
   ['unpause', 'Unpause all processes within one or more containers'],
