@@ -132,9 +132,8 @@ export class IngestWriter implements ContentWriter {
       writev: (items, cb) => {
         this.writeMany(items.map((i) => i.chunk as Buffer)).then(() => cb(), cb);
       },
-      // When a pipeline fails (a dropped connection), it settles only after this
-      // callback: by then every accepted chunk is on disk and counted in offset,
-      // so a resume starts from the right byte.
+      // Chunks are counted when accepted (offset is right at once); 'close'
+      // waits until the accepted ones are also on disk.
       destroy: (err, cb) => {
         this.pending.then(() => cb(err), () => cb(err));
       },
