@@ -269,8 +269,9 @@ export class ContentStore {
         return await fn();
       } catch (e) {
         if (errnoCode(e) !== 'ENOENT') throw e;
-        if (attempt >= 20 || !(await this.parkedByGc(d))) throw missing(d);
-        await new Promise((r) => setTimeout(r, 5));
+        // Up to ~2.5 s in all: the collector's window is tiny, but a loaded machine may deschedule it.
+        if (attempt >= 12 || !(await this.parkedByGc(d))) throw missing(d);
+        await new Promise((r) => setTimeout(r, Math.min(5 * 2 ** attempt, 500)));
       }
     }
   }
