@@ -88,6 +88,17 @@ export const verbs: Record<string, Loader> = {
   'image history': () => import('./commands/history.js'),
   'image prune': () => import('./commands/image-prune.js'),
   'system df': () => import('./commands/system-df.js'),
+  'network create': () => import('./commands/network-create.js'),
+  'network ls': () => import('./commands/network-ls.js'),
+  'network list': () => import('./commands/network-ls.js'),
+  'network inspect': () => import('./commands/network-inspect.js'),
+  'network rm': () => import('./commands/network-rm.js'),
+  'network remove': () => import('./commands/network-rm.js'),
+  'network prune': () => import('./commands/network-prune.js'),
+  'network connect': () => import('./commands/network-connect.js'),
+  'network disconnect': () => import('./commands/network-disconnect.js'),
+  port: () => import('./commands/port.js'),
+  'container port': () => import('./commands/port.js'),
 };
 
 /** Verbs listed in `tug --help`, with a one-line summary. */
@@ -142,4 +153,12 @@ export const summaries: Array<[string, string]> = [
   ['history', 'Show the history of an image'],
   ['image prune', 'Remove unused images'],
   ['system df', 'Show tug disk usage'],
+  ['network create', 'Create a network'],
+  ['network ls', 'List networks'],
+  ['network inspect', 'Display detailed information on one or more networks'],
+  ['network rm', 'Remove one or more networks'],
+  ['network prune', 'Remove all unused networks'],
+  ['network connect', 'Connect a container to a network'],
+  ['network disconnect', 'Disconnect a container from a network'],
+  ['port', 'List port mappings or a specific mapping for the container'],
 ];

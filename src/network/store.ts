@@ -50,7 +50,7 @@ export function insertNetwork(db: Db, n: NetworkRecord): void {
 }
 
 export function listNetworks(db: Db): NetworkRecord[] {
-  return (db.prepare('SELECT * FROM networks ORDER BY created, name').all() as NetworkRow[]).map(toNetwork);
+  return (db.prepare('SELECT * FROM networks ORDER BY name').all() as NetworkRow[]).map(toNetwork);
 }
 
 export function networkById(db: Db, id: string): NetworkRecord | undefined {
