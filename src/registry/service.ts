@@ -2,13 +2,14 @@
 // uploads over the shared content store and the metadata database. The HTTP
 // routes only translate requests into these calls (and errors into the spec's
 // JSON), so `tug` commands and tests can drive the same logic.
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { ContentStore } from '../content/index.js';
 import type { Db } from '../meta/db.js';
 import { sha256 } from '../oci/digest.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Descriptor, Index } from '../oci/types.js';
-import { isTugError } from '../util/errors.js';
+import { errnoCode, isTugError } from '../util/errors.js';
 import { RegistryError } from './errors.js';
 import { parseManifest } from './manifest.js';
 import { checkDigest, checkName, parseReference } from './names.js';
@@ -54,10 +55,21 @@ export class RegistryService {
     return { digest, size };
   }
 
-  /** Streams a blob (or the inclusive byte range of one) the repository may serve. */
-  async openBlob(repo: string, digest: string, range?: { start: number; end: number }): Promise<Readable> {
+  /**
+   * Opens a blob (or the inclusive byte range of one) the repository may
+   * serve: a file handle the HTTP layer reads with its own reused buffers,
+   * or, in the rare case the collector has the blob parked for a re-check,
+   * the store's stream (which waits that out).
+   */
+  async openBlob(repo: string, digest: string, range?: { start: number; end: number }): Promise<FileHandle | Readable> {
     await this.statBlob(repo, digest);
     try {
+      return await open(this.store.blobPath(digest), 'r');
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') throw e;
+    }
+    try {
+      // the collector may have it parked for a re-check: the store waits that out
       return await this.store.open(digest, range);
     } catch (e) {
       if (isTugError(e, 'NOT_FOUND')) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest });

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { MAX_MANIFEST_BYTES } from '../manifest.js';
 import { checkDigest, checkName, isValidName } from '../names.js';
 import type { RegistryService } from '../service.js';
+import { sendFile } from './send-file.js';
 import { contentLength, hasBody, header, parseContentRange, parseRange, readSmallBody, sendEmpty, sendError, sendJson } from './request.js';
 
 export interface HandlerOptions {
@@ -200,9 +201,10 @@ export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res:
       res.end();
       return;
     }
-    const stream = await service.openBlob(name, digest, range);
+    const source = await service.openBlob(name, digest, range);
     try {
-      await pipeline(stream, res);
+      if ('pipe' in source) await pipeline(source, res);
+      else await sendFile(source, res, range?.start ?? 0, range ? range.end : st.size - 1);
     } catch (e) {
       // the client went away mid-download: nothing to answer
       log.debug(`blob ${digest} to ${req.socket.remoteAddress}: ${(e as Error).message}`);

@@ -1,0 +1,46 @@
+// Sends bytes [start, end] of an open file as a response body with two
+// buffers per download, reused: a buffer is refilled only after the socket
+// has taken the bytes written from it. Streams would allocate a fresh buffer
+// per chunk and leave the garbage collector to return them, which with many
+// concurrent multi-megabyte downloads shows up as resident memory (W6).
+import type { FileHandle } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+
+const CHUNK = 256 * 1024;
+
+export async function sendFile(fh: FileHandle, res: ServerResponse, start: number, end: number): Promise<void> {
+  let closed = false;
+  let onClose: () => void = () => {};
+  const gone = new Promise<never>((_, reject) => {
+    onClose = () => {
+      closed = true;
+      reject(new Error('client closed the connection'));
+    };
+  });
+  gone.catch(() => {});
+  res.once('close', onClose);
+  const bufs = [Buffer.allocUnsafeSlow(Math.min(CHUNK, end - start + 1 || 1)), Buffer.allocUnsafeSlow(Math.min(CHUNK, end - start + 1 || 1))];
+  const inflight: Array<Promise<void> | undefined> = [undefined, undefined];
+  try {
+    let pos = start;
+    let k = 0;
+    while (pos <= end) {
+      if (inflight[k]) await Promise.race([inflight[k], gone]);
+      if (closed) throw new Error('client closed the connection');
+      const buf = bufs[k];
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos + 1), pos);
+      if (bytesRead === 0) throw new Error('blob is shorter than its size');
+      pos += bytesRead;
+      inflight[k] = new Promise<void>((resolve, reject) => {
+        res.write(buf.subarray(0, bytesRead), (err) => (err ? reject(err) : resolve()));
+      });
+      inflight[k]!.catch(() => {});
+      k ^= 1;
+    }
+    await Promise.race([Promise.all(inflight), gone]);
+    await new Promise<void>((resolve) => res.end(resolve));
+  } finally {
+    res.off('close', onClose);
+    await fh.close();
+  }
+}
