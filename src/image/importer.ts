@@ -12,7 +12,7 @@ export interface ImportOptions {
   ref?: string;
   changes?: string[];
   message?: string;
-  /** What the user named as source ("-" for stdin), for the history comment. */
+  /** What the user named as source ("-" for stdin), for error messages. */
   source: string;
   platform?: { architecture: string; os: string; variant?: string };
 }
@@ -21,7 +21,8 @@ export async function importTarball(svc: ImageService, src: Readable, opts: Impo
   // Validate everything the user typed before reading a byte.
   const config: ContainerConfig = applyChanges({}, opts.changes ?? []);
   if (opts.ref) svc.checkTagName(opts.ref);
-  const comment = opts.message || `Imported from ${opts.source}`;
+  // docker's CLI streams a local file like stdin, so its history says "Imported from -" either way
+  const comment = opts.message || 'Imported from -';
   return svc.createImage({
     layers: [{ tar: src, check: true, what: opts.source === '-' ? 'the input' : opts.source }],
     config,

@@ -291,6 +291,15 @@ export class ImageService {
     created.clear();
   }
 
+  // ---------- unpacking ----------
+
+  /** Unpacks every layer into the root's snapshotter (once per chainID); returns the top chainID (null: no layers). */
+  async unpack(img: ImageRecord): Promise<Digest | null> {
+    const { Snapshotter } = await import('../snapshot/index.js');
+    const { unpackImage } = await import('./unpack.js');
+    return unpackImage(this, Snapshotter.open(this.root), img);
+  }
+
   // ---------- names ----------
 
   tag(img: ImageRecord, ref: string): void {
