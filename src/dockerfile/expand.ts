@@ -148,17 +148,21 @@ export class StageEnv {
   private readonly env = new Map<string, string>();
   private readonly args = new Map<string, string | undefined>();
   private readonly init: StageEnvInit;
+  /** expansionEnv() until the next ARG/ENV; callers must not mutate it. */
+  private cached?: Map<string, string>;
 
   constructor(init: StageEnvInit = {}) {
     this.init = init;
     for (const [k, v] of init.imageEnv ?? []) this.env.set(k, v);
   }
 
-  /** Variables for word expansion: declared ARGs with a value, overlaid by ENV. */
+  /** Variables for word expansion: declared ARGs with a value, overlaid by ENV (read-only). */
   expansionEnv(): Map<string, string> {
+    if (this.cached) return this.cached;
     const m = new Map<string, string>();
     for (const [k, v] of this.args) if (v !== undefined) m.set(k, v);
     for (const [k, v] of this.env) m.set(k, v);
+    this.cached = m;
     return m;
   }
 
@@ -206,6 +210,7 @@ export class StageEnv {
         else if (value === undefined && this.init.platformArgs?.has(d.key)) value = this.init.platformArgs.get(d.key);
         else if (value === undefined && this.init.globalArgs?.has(d.key)) value = this.init.globalArgs.get(d.key);
         this.args.set(d.key, value);
+        this.cached = undefined;
         expandedArgs.push({ key: d.key, value });
       }
       return { instruction: { ...inst, args: expandedArgs } as T, used, unset };
@@ -214,6 +219,7 @@ export class StageEnv {
       // All pairs see the environment from before the line (Docker: ENV abc=bye def=$abc gives def the old abc).
       const r = expandInstruction(inst, this.expansionEnv(), escape, this.init.lines);
       if (r.instruction.kind === 'ENV') for (const kv of r.instruction.pairs) this.env.set(kv.key, kv.value);
+      this.cached = undefined;
       return r;
     }
     return expandInstruction(inst, this.expansionEnv(), escape, this.init.lines);

@@ -15,7 +15,10 @@ export interface ParsedFlags {
 }
 
 /** Parses raw flag words against the flags an instruction accepts. */
+const NO_FLAGS: ParsedFlags = { bool: () => false, string: () => undefined, strings: () => [], used: [] };
+
 export function parseFlags(instruction: string, raw: string[], accepted: Record<string, FlagKind>): ParsedFlags {
+  if (raw.length === 0) return NO_FLAGS;
   const values = new Map<string, string[]>();
   const used: string[] = [];
   for (const arg of raw) {

@@ -272,7 +272,7 @@ export function instructionFromNode(node: Node, file: string): Instruction {
         throw new DockerfileError('FROM requires either one or three arguments', { hint: 'FROM [--platform=<platform>] <image> [AS <name>]' });
       }
       return {
-        ...base, kind, image: args[0], stageName, stageNameRaw: stageName ? args[2] : undefined,
+        keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, image: args[0], stageName, stageNameRaw: stageName ? args[2] : undefined,
         asKeyword: stageName ? args[1] : undefined, platform: f.string('platform'),
       };
     }
@@ -289,21 +289,21 @@ export function instructionFromNode(node: Node, file: string): Instruction {
         throw new DockerfileError(`unsupported security mode "${security}"`, { hint: '--security is one of sandbox, insecure' });
       }
       return {
-        ...base, kind, command: args, json: node.json, heredocs: inlineFiles(node.heredocs), mountSpecs, mounts,
+        keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, command: args, json: node.json, heredocs: inlineFiles(node.heredocs), mountSpecs, mounts,
         network: network as NetworkMode | undefined, security: security as SecurityMode | undefined,
       };
     }
     case 'CMD':
       flags();
-      return { ...base, kind, command: args, json: node.json };
+      return { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, command: args, json: node.json };
     case 'ENTRYPOINT':
       flags();
-      return { ...base, kind, command: args, json: node.json };
+      return { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, command: args, json: node.json };
     case 'SHELL':
       flags();
       if (!node.json) throw new DockerfileError('SHELL requires the arguments to be in JSON form', { hint: 'SHELL ["/bin/sh", "-c"]' });
       if (args.length === 0) throw new DockerfileError('SHELL requires at least one argument');
-      return { ...base, kind, shell: args };
+      return { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, shell: args };
     case 'ENV':
     case 'LABEL': {
       flags();
@@ -314,13 +314,13 @@ export function instructionFromNode(node: Node, file: string): Instruction {
         pairs.push({ key: args[i], value: args[i + 1] ?? '' });
       }
       const legacy = args[2] === '';
-      return kind === 'ENV' ? { ...base, kind, pairs, legacy } : { ...base, kind, pairs, legacy };
+      return kind === 'ENV' ? { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, pairs, legacy } : { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, pairs, legacy };
     }
     case 'ARG': {
       flags();
       if (args.length === 0) throw atLeastOne('ARG');
       return {
-        ...base, kind,
+        keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind,
         args: args.map((a) => {
           const eq = a.indexOf('=');
           return eq < 0 ? { key: a } : { key: a.slice(0, eq), value: a.slice(eq + 1) };
@@ -330,7 +330,7 @@ export function instructionFromNode(node: Node, file: string): Instruction {
     case 'EXPOSE':
       flags();
       if (args.length === 0) throw atLeastOne('EXPOSE');
-      return { ...base, kind, ports: args };
+      return { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, ports: args };
     case 'COPY':
     case 'ADD': {
       if (args.length < 2) {
@@ -348,36 +348,41 @@ export function instructionFromNode(node: Node, file: string): Instruction {
         if (h && file) inline.push(file);
         else sources.push(src);
       }
-      const common = {
-        ...base, sources, inline, dest, chown: f.string('chown'), chmod: f.string('chmod'), link: f.bool('link'),
-        exclude: f.strings('exclude'), json: node.json,
-      };
-      if (kind === 'COPY') return { ...common, kind, from: f.string('from'), parents: f.bool('parents') };
+      // Written out field by field: object spread is the hot spot when parsing large files.
+      if (kind === 'COPY') {
+        return {
+          keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind,
+          sources, inline, dest, chown: f.string('chown'), chmod: f.string('chmod'), link: f.bool('link'), exclude: f.strings('exclude'),
+          json: node.json, from: f.string('from'), parents: f.bool('parents'),
+        };
+      }
       return {
-        ...common, kind, keepGitDir: f.bool('keep-git-dir'), checksum: f.string('checksum'),
+        keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind,
+        sources, inline, dest, chown: f.string('chown'), chmod: f.string('chmod'), link: f.bool('link'), exclude: f.strings('exclude'),
+        json: node.json, keepGitDir: f.bool('keep-git-dir'), checksum: f.string('checksum'),
         unpack: f.used.includes('unpack') ? f.bool('unpack') : undefined,
       };
     }
     case 'VOLUME':
       flags();
       if (args.length === 0) throw atLeastOne('VOLUME');
-      return { ...base, kind, paths: args, json: node.json };
+      return { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, paths: args, json: node.json };
     case 'USER':
       flags();
       if (args.length !== 1) throw exactlyOne('USER');
-      return { ...base, kind, user: args[0] };
+      return { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, user: args[0] };
     case 'WORKDIR':
       flags();
       if (args.length !== 1) throw exactlyOne('WORKDIR');
-      return { ...base, kind, path: args[0] };
+      return { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, path: args[0] };
     case 'STOPSIGNAL':
       flags();
       if (args.length !== 1) throw exactlyOne('STOPSIGNAL');
-      return { ...base, kind, signal: args[0] };
+      return { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, signal: args[0] };
     case 'MAINTAINER':
       flags();
       if (args.length !== 1) throw exactlyOne('MAINTAINER');
-      return { ...base, kind, maintainer: args[0] };
+      return { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, maintainer: args[0] };
     case 'ONBUILD': {
       flags();
       if (args.length === 0 || !node.next || node.next.children.length !== 1) throw atLeastOne('ONBUILD');
@@ -388,7 +393,7 @@ export function instructionFromNode(node: Node, file: string): Instruction {
       const trigger = instructionFromNode({ ...child, startLine: node.startLine, endLine: node.endLine, heredocs: node.heredocs }, file);
       let expression = node.original.replace(/^\s*ONBUILD\s*/i, '');
       for (const h of node.heredocs) expression += '\n' + h.content + h.name;
-      return { ...base, kind, expression, trigger };
+      return { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind, expression, trigger };
     }
     case 'HEALTHCHECK':
       return parseHealthcheck(base, node, args, flags);
@@ -399,7 +404,7 @@ function parseHealthcheck(base: Base, node: Node, args: string[], flags: () => P
   if (args.length === 0) throw atLeastOne('HEALTHCHECK');
   const typ = args[0].toUpperCase();
   const rest = args.slice(1);
-  const hc: HealthcheckInstruction = { ...base, kind: 'HEALTHCHECK', test: [], interval: 0, timeout: 0, startPeriod: 0, startInterval: 0, retries: 0 };
+  const hc: HealthcheckInstruction = { keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind: 'HEALTHCHECK', test: [], interval: 0, timeout: 0, startPeriod: 0, startInterval: 0, retries: 0 };
   if (typ === 'NONE') {
     if (rest.length !== 0) throw new DockerfileError('HEALTHCHECK NONE takes no arguments');
     hc.test = ['NONE'];

@@ -284,10 +284,11 @@ function undefinedVarCheck(df: Dockerfile, opts: LintOptions, warn: Warn): void 
         known = s.image.toLowerCase() === 'scratch';
       }
     }
+    // scope = ARGs overlaid by ENV, kept up to date instead of rebuilt per instruction
     const args = new Map<string, string>();
     for (const k of PROXY_ARGS) args.set(k, '');
+    const scope = new Map<string, string>([...args, ...env]);
     for (const i of s.instructions) {
-      const scope = new Map<string, string>([...args, ...env]);
       let r;
       try {
         r = expandInstruction(i, scope, df.escapeToken);
@@ -301,8 +302,17 @@ function undefinedVarCheck(df: Dockerfile, opts: LintOptions, warn: Warn): void 
         warn('UndefinedVar', `Usage of undefined variable '$${name}'${sug ? ` (did you mean $${sug}?)` : ''}`, i);
       }
       if (r.instruction.kind === 'ARG') {
-        for (const a of r.instruction.args) args.set(a.key, a.value ?? globals.get(a.key) ?? pargs.get(a.key) ?? '');
-      } else if (r.instruction.kind === 'ENV') for (const p of r.instruction.pairs) env.set(p.key, p.value);
+        for (const a of r.instruction.args) {
+          const v = a.value ?? globals.get(a.key) ?? pargs.get(a.key) ?? '';
+          args.set(a.key, v);
+          if (!env.has(a.key)) scope.set(a.key, v);
+        }
+      } else if (r.instruction.kind === 'ENV') {
+        for (const p of r.instruction.pairs) {
+          env.set(p.key, p.value);
+          scope.set(p.key, p.value);
+        }
+      }
     }
     stageEnvs.push(env);
   }

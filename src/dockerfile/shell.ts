@@ -413,7 +413,34 @@ function fullOptions(o: LexOptions): Required<LexOptions> {
 }
 
 /** Expands one word; throws DockerfileError (`failed to process "…": …`) on bad syntax. */
+const NONE: Set<string> = new Set();
+
+/** True when `word` has nothing to expand, unquote or unescape. */
+function isPlain(word: string, escapeToken: string): boolean {
+  for (let i = 0; i < word.length; i++) {
+    const c = word[i];
+    if (c === '$' || c === '"' || c === "'" || c === escapeToken) return false;
+  }
+  return true;
+}
+
+/** Whitespace splitting of a plain word, as the lexer would do it. */
+function splitPlain(word: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (const ch of word) {
+    if (isSpace(ch)) {
+      if (cur.length) out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
 export function processWord(word: string, env: Env, opts: LexOptions = {}): ExpandResult {
+  // Most words (paths, image names) need no lexing at all; the shared empty sets are never mutated.
+  if (isPlain(word, opts.escapeToken ?? '\\')) return { result: word, words: splitPlain(word), matched: NONE, unmatched: NONE };
   const sw = new ShellWord(word, env, fullOptions(opts));
   try {
     const [result, words] = sw.process();

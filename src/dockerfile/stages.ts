@@ -43,7 +43,7 @@ export interface ResolvedStage {
   scratch: boolean;
   /** The stage's platform: FROM --platform (expanded) or the target platform. */
   platform: Platform;
-  /** Automatic platform args as this stage sees them. */
+  /** Automatic platform args (the build's, whatever the stage's own platform). */
   platformArgs: Map<string, string>;
   deps: StageDependency[];
   /** Indexes of the stages this one needs (unique, sorted). */
@@ -143,7 +143,8 @@ export function resolveStages(df: Dockerfile, opts: ResolveOptions = {}): Resolv
     }
     const baseStage = byName.get(baseRef.toLowerCase());
     const scratch = baseStage === undefined && baseRef.toLowerCase() === 'scratch';
-    const pargs = platformArgs(buildPlatform, platform);
+    // TARGET* stay the build's target even in a FROM --platform=$BUILDPLATFORM stage (cross-compiling).
+    const pargs = defaultPargs;
     const deps: StageDependency[] = [
       baseStage !== undefined
         ? { kind: 'from', stage: baseStage, ref: baseRef, instruction: s.from }
@@ -210,11 +211,14 @@ interface DepCtx {
 
 /** COPY --from and RUN --mount from=, expanded with the stage's ARG/ENV as far as it is known statically. */
 function collectDeps(df: Dockerfile, s: Stage, ctx: DepCtx): void {
-  const scope = new StageEnv({ globalArgs: ctx.globalArgs, buildArgs: ctx.buildArgs, platformArgs: ctx.pargs, escapeToken: df.escapeToken });
+  // Simulating ARG/ENV is only needed when some reference uses a variable.
+  const dynamic = s.instructions.some((i) =>
+    (i.kind === 'COPY' && i.from?.includes('$')) || (i.kind === 'RUN' && i.mounts.some((m) => (m.type === 'bind' || m.type === 'cache') && m.from?.includes('$'))));
+  const scope = dynamic ? new StageEnv({ globalArgs: ctx.globalArgs, buildArgs: ctx.buildArgs, platformArgs: ctx.pargs, escapeToken: df.escapeToken }) : undefined;
   const refOf = (raw: string, inst: Instruction, kind: DependencyKind): void => {
     let ref = raw;
     try {
-      ref = processWord(raw, scope.expansionEnv(), { escapeToken: df.escapeToken }).result;
+      if (scope) ref = processWord(raw, scope.expansionEnv(), { escapeToken: df.escapeToken }).result;
     } catch {
       // The builder reports the expansion error when it dispatches this instruction.
     }
@@ -236,7 +240,7 @@ function collectDeps(df: Dockerfile, s: Stage, ctx: DepCtx): void {
   for (const inst of s.instructions) {
     if (inst.kind === 'ARG' || inst.kind === 'ENV') {
       try {
-        scope.apply(inst);
+        scope?.apply(inst);
       } catch {
         // as above: reported at dispatch
       }
