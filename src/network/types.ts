@@ -113,3 +113,20 @@ export interface NetworkCreateOptions {
   labels?: Record<string, string>;
   options?: Record<string, string>;
 }
+
+/**
+ * What `run`/`create` record about networking beyond the mode, kept in the
+ * container's config and replayed at every start.
+ */
+export interface ContainerNetOptions {
+  /** Networks to join (bridge mode); [] = the default "bridge" network. */
+  networks: NetworkJoin[];
+  ports: PortMapping[];
+  /** -P: publish every exposed port on a random host port. */
+  publishAll: boolean;
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  addHosts: string[];
+  links: Array<{ name: string; alias: string }>;
+}

@@ -114,6 +114,7 @@ export async function createContainer(svc: ContainerService, req: CreateRequest)
     user: req.user ?? ic.User ?? '',
     hostname: req.hostname ?? id.slice(0, 12),
     labels: { ...(ic.Labels ?? {}), ...req.labels },
+    exposedPorts: [...new Set([...Object.keys(ic.ExposedPorts ?? {}), ...(req.exposedPorts ?? [])])],
     mounts: checkMounts(req.mounts, Object.keys(ic.Volumes ?? {})),
     stopSignal: req.stopSignal ?? ic.StopSignal ?? 'SIGTERM',
     stopTimeout: req.stopTimeout ?? 10,

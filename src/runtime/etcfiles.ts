@@ -16,7 +16,9 @@ ff02::2\tip6-allrouters
 
 export function writeEtcFiles(rec: ContainerRecord, dir: string, net: NetworkAttachment): OciMount[] {
   let hosts: string;
-  if (rec.config.network === 'host') {
+  if (net.etcHosts !== undefined) {
+    hosts = net.etcHosts; // written by the network module (addresses, links, --add-host)
+  } else if (rec.config.network === 'host') {
     try {
       hosts = readFileSync('/etc/hosts', 'utf8');
     } catch {

@@ -151,7 +151,7 @@ export class ContainerService {
       } catch { /* not mounted */ }
     }
     try {
-      await detachNetworks(rec);
+      await detachNetworks(this.p, rec);
     } catch { /* best effort; logged by the network module */ }
     removeContainerCgroups(rec.id);
     try {

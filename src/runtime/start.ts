@@ -131,14 +131,14 @@ export async function startContainer(svc: ContainerService, rec0: ContainerRecor
       await (await imageSource(svc.p.root)).mount(config.snapshotKey, rootfs);
       mounted = true;
     }
-    const net = await attachNetworks(rec);
+    const net = await attachNetworks(svc.p, rec, (ref) => svc.store.find(ref));
     netUp = true;
     const etc = writeEtcFiles(rec, ctrDir, net);
     const user = resolveUser(rootfs, config.user, config.groupAdd);
     const args = [...config.entrypoint, ...config.cmd];
     const spec = generateSpec({
       id, cfg: config, rootfs, args: config.init ? ['/sbin/docker-init', '--', ...args] : args,
-      env: buildEnv(rec, user.home), user,
+      env: [...(net.env ?? []), ...buildEnv(rec, user.home)], user,
       extraMounts: sortByDepth([...etc, ...userMounts(svc, rec, rootfs)]),
       netnsPath: net.netnsPath, consoleSize: opts.consoleSize, hostLimits: hostLimits(),
     });
@@ -190,7 +190,7 @@ export async function startContainer(svc: ContainerService, rec0: ContainerRecor
       rt.delete(id, true);
     } catch { /* never created */ }
     if (mounted) await (await imageSource(svc.p.root)).unmount(containerRootfs(svc, rec)).catch(() => {});
-    if (netUp) await detachNetworks(rec).catch(() => {});
+    if (netUp) await detachNetworks(svc.p, rec).catch(() => {});
     const { removeContainerCgroups } = await import('./cgroups.js');
     removeContainerCgroups(id);
     rmSync(`${paths.socketDir(svc.p)}/${id}`, { force: true });

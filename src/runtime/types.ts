@@ -82,6 +82,10 @@ export interface ContainerConfig {
   groupAdd: string[];
   logMaxSize?: number; // bytes, from --log-opt max-size
   logMaxFile?: number;
+  /** Networking beyond the mode: networks, ports, DNS, links (src/network/types.ts). */
+  net?: import('../network/types.js').ContainerNetOptions;
+  /** The image's EXPOSEd ports plus --expose, "80/tcp". */
+  exposedPorts?: string[];
   runtime: 'crun' | 'runc';
 }
 

@@ -6,7 +6,7 @@ import type { FlagSpec, ParsedArgs } from '../args.js';
 import { flag } from '../args.js';
 import { TugError } from '../../util/errors.js';
 import type { CreateRequest } from '../../runtime/create.js';
-import { parseNetworkMode } from '../../runtime/network.js';
+import { networkFlags, networkRequest } from './network-run-flags.js';
 import { ulimitNames } from '../../runtime/spec.js';
 import type { MountSpec, RestartPolicy, Ulimit } from '../../runtime/types.js';
 import { parseBytes, parseDuration } from '../../runtime/units.js';
@@ -30,8 +30,6 @@ export const createFlags: FlagSpec[] = [
   l('tmpfs', undefined, 'Mount a tmpfs directory'),
   b('read-only', undefined, "Mount the container's root filesystem as read only"),
   s('hostname', 'h', 'Container host name'),
-  s('network', undefined, 'Connect a container to a network (none, host)'),
-  s('net', undefined, 'Alias of --network'),
   s('restart', undefined, 'Restart policy to apply when a container exits (no, on-failure[:N], always, unless-stopped)'),
   b('rm', undefined, 'Automatically remove the container when it exits'),
   s('memory', 'm', 'Memory limit'),
@@ -64,11 +62,8 @@ export const createFlags: FlagSpec[] = [
   s('rootfs', undefined, 'Run a root filesystem directory instead of an image (podman)'),
   s('cidfile', undefined, 'Write the container ID to the file'),
   s('platform', undefined, 'Set platform if server is multi-platform capable'),
-  no('publish', 'list', 'p'), b('publish-all', 'P'), no('link'), no('dns'), no('dns-search'), no('dns-option'), no('add-host'),
-  no('ip', 'string'), no('ip6', 'string'), no('mac-address', 'string'), no('network-alias'), no('expose'),
+  ...networkFlags,
 ];
-// -P is networking too
-createFlags.find((f) => f.name === 'publish-all')!.unsupported = true;
 
 function parseRestart(v: string | undefined): RestartPolicy {
   if (v === undefined || v === '' || v === 'no') return { name: 'no', maximumRetryCount: 0 };
@@ -223,6 +218,7 @@ export function toCreateRequest(p: ParsedArgs, positionals: string[]): CreateReq
   if (platform !== undefined && !/^linux(\/amd64)?$/.test(platform)) throw new TugError('UNSUPPORTED', `platform ${platform} is not supported yet`, { hint: 'this host runs linux/amd64' });
   const ep = flag.str(p, 'entrypoint');
   const stopSignal = flag.str(p, 'stop-signal');
+  const netReq = networkRequest(p);
   return {
     image,
     rootfsDir: rootfs,
@@ -238,7 +234,9 @@ export function toCreateRequest(p: ParsedArgs, positionals: string[]): CreateReq
     labels,
     mounts,
     readOnly: flag.bool(p, 'read-only'),
-    network: parseNetworkMode(flag.str(p, 'network') ?? flag.str(p, 'net')),
+    network: netReq.network,
+    net: netReq.net,
+    exposedPorts: netReq.expose,
     restartPolicy: parseRestart(flag.str(p, 'restart')),
     autoRemove: flag.bool(p, 'rm'),
     resources: { memory, memorySwap, nanoCpus: cpus === undefined ? undefined : Math.round(Number(cpus) * 1e9), cpuShares: flag.int(p, 'cpu-shares'), pidsLimit: flag.int(p, 'pids-limit') },
