@@ -241,14 +241,20 @@ export class RegistryClient {
     throw await registryError(res, `upload chunk ${start}-${end} to ${repository}`, this.host);
   }
 
-  /** How many bytes the registry holds for an upload session (GET upload status). */
-  async uploadOffset(repository: string, session: UploadSession): Promise<number> {
+  /**
+   * How many bytes the registry holds for an upload session (GET upload
+   * status), and the session's current location. `Range: 0-0` means 0 or 1
+   * bytes (the spec cannot say which); `known` (our last confirmed offset) decides.
+   */
+  async uploadStatus(repository: string, session: UploadSession, known: number): Promise<{ offset: number; session: UploadSession }> {
     const res = await this.send({ method: 'GET', url: new URL(session.location) }, [repoScope(repository, 'pull,push')]);
     await res.drain();
     if (res.status !== 204 && res.status !== 200) throw await registryError(res, `upload status in ${repository}`, this.host);
     const range = res.header('range');
     const m = range ? /^(?:bytes=)?0-(\d+)$/.exec(range) : null;
-    return m ? Number(m[1]) + 1 : 0;
+    let offset = m ? Number(m[1]) + 1 : 0;
+    if (offset === 1 && known === 0) offset = 0;
+    return { offset, session: { location: this.location(res, session.location) } };
   }
 
   /** Closes a chunked upload with the final PUT ?digest=. */

@@ -9,7 +9,7 @@ import { createGunzip, type Gunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import type { ContentStore, ContentWriter } from '../content/index.js';
 import type { Descriptor, Digest } from '../oci/types.js';
-import { TugError, isTugError } from '../util/errors.js';
+import { TugError, errnoCode, isTugError } from '../util/errors.js';
 import type { RegistryClient } from './client.js';
 import { ConnectionError, type HttpResponse } from './transport.js';
 
@@ -104,8 +104,11 @@ async function openIngest(store: ContentStore, desc: Descriptor): Promise<Conten
     try {
       return await store.writer(ingestRef(desc));
     } catch (e) {
-      if (!isTugError(e, 'CONFLICT') || waited > 30 * 60_000) throw e;
-      await sleep(250);
+      // CONFLICT: another process is downloading it. ENOENT: that process just committed and
+      // removed the ingest directory while we were opening it (a race in the store's open).
+      const retry = isTugError(e, 'CONFLICT') || errnoCode(e) === 'ENOENT';
+      if (!retry || waited > 30 * 60_000) throw e;
+      await sleep(isTugError(e, 'CONFLICT') ? 250 : 10);
     }
   }
 }

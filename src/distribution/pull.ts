@@ -14,7 +14,8 @@ import { recordPulledImage } from './image-link.js';
 import { hostPlatform, parsePlatform, selectManifest, type PlatformSpec } from './platform.js';
 import { noProgress, type ProgressSink } from './progress.js';
 import { canonical, familiar, parseRemote, remoteReference, type RemoteRef } from './remote-ref.js';
-import { recordSources } from './sources.js';
+import { recordSources, sourcesDb } from './sources.js';
+import { addLeaseResource, withLease } from '../meta/leases.js';
 
 export interface PullOptions extends ClientOptions {
   platform?: string | PlatformSpec;
@@ -133,57 +134,64 @@ export async function pullImage(root: string, reference: string | RemoteRef, opt
   progress({ status: `${ref.digest ?? ref.tag}: Pulling from ${ref.path}` });
   const { top, manifest, parsed } = await resolveManifest(client, ref, platform);
 
-  const layers = parsed.layers;
-  const blobs: Descriptor[] = [...layers, parsed.config];
-  const present = new Set<Digest>();
-  for (const b of blobs) if (await store.has(b.digest)) present.add(b.digest);
-  const concurrency = opts.concurrency ?? Number(opts.env?.TUG_MAX_CONCURRENT_DOWNLOADS ?? process.env.TUG_MAX_CONCURRENT_DOWNLOADS ?? 4);
+  // a lease holds every blob this pull writes until the image record (a GC root) exists
+  const db = sourcesDb(root);
+  const leased = [top.digest, manifest.digest, parsed.config.digest, ...parsed.layers.map((l) => l.digest)];
+  const { layers, todo, layerDigests, transferred, downloaded } = await withLease(db, { expiresInMs: 6 * 3600_000, labels: { module: 'distribution', pid: String(process.pid) } }, async (lease) => {
+    for (const d of new Set(leased)) addLeaseResource(db, lease.id, d);
+    const layers = parsed.layers;
+    const blobs: Descriptor[] = [...layers, parsed.config];
+    const present = new Set<Digest>();
+    for (const b of blobs) if (await store.has(b.digest)) present.add(b.digest);
+    const concurrency = opts.concurrency ?? Number(opts.env?.TUG_MAX_CONCURRENT_DOWNLOADS ?? process.env.TUG_MAX_CONCURRENT_DOWNLOADS ?? 4);
 
-  const seen = new Set<Digest>();
-  for (const l of layers) {
-    if (seen.has(l.digest)) continue;
-    seen.add(l.digest);
-    progress({ id: shortDigest(l.digest), status: present.has(l.digest) ? 'Already exists' : 'Pulling fs layer' });
-  }
-  const todo = blobs.filter((b, i) => !present.has(b.digest) && blobs.findIndex((x) => x.digest === b.digest) === i);
-  const layerDigests = new Set(layers.map((l) => l.digest));
-  for (const b of todo.slice(concurrency)) if (layerDigests.has(b.digest)) progress({ id: shortDigest(b.digest), status: 'Waiting' });
-
-  let transferred = 0;
-  const knownDiffs = new Map<Digest, { diffID: Digest; diffSize: number }>();
-  await runLimited(todo, concurrency, async (desc, cancelled) => {
-    const id = shortDigest(desc.digest);
-    const isLayer = layerDigests.has(desc.digest);
-    const r = await fetchBlobInto(client, ref.path, desc, store, {
-      cancelled,
-      diff: isLayer && !opts.noRecord,
-      onProgress: isLayer ? (current, total) => progress({ id, status: 'Downloading', current, total }) : undefined,
-    });
-    transferred += r.transferred;
-    if (r.diff) knownDiffs.set(desc.digest, r.diff);
-    if (isLayer) {
-      progress({ id, status: 'Verifying Checksum' });
-      progress({ id, status: 'Download complete' });
+    const seen = new Set<Digest>();
+    for (const l of layers) {
+      if (seen.has(l.digest)) continue;
+      seen.add(l.digest);
+      progress({ id: shortDigest(l.digest), status: present.has(l.digest) ? 'Already exists' : 'Pulling fs layer' });
     }
-  });
+    const todo = blobs.filter((b, i) => !present.has(b.digest) && blobs.findIndex((x) => x.digest === b.digest) === i);
+    const layerDigests = new Set(layers.map((l) => l.digest));
+    for (const b of todo.slice(concurrency)) if (layerDigests.has(b.digest)) progress({ id: shortDigest(b.digest), status: 'Waiting' });
 
-  // manifests last, so a blob they name is always present when they are
-  await store.write(manifest.bytes, { digest: manifest.digest, size: manifest.bytes.length });
-  if (top.digest !== manifest.digest) await store.write(top.bytes, { digest: top.digest, size: top.bytes.length });
-  recordSources(root, ref.host, ref.path, [...blobs.map((b) => b.digest), manifest.digest, top.digest]);
-
-  let downloaded = true;
-  if (!opts.noRecord) {
-    const rec = await recordPulledImage(root, {
-      name: ref.digest ? undefined : canonical(ref),
-      repository: ref.repository,
-      repoDigest: top.digest,
-      manifestDigest: manifest.digest,
-      manifestMediaType: manifest.mediaType,
-      knownDiffs,
+    let transferred = 0;
+    const knownDiffs = new Map<Digest, { diffID: Digest; diffSize: number }>();
+    await runLimited(todo, concurrency, async (desc, cancelled) => {
+      const id = shortDigest(desc.digest);
+      const isLayer = layerDigests.has(desc.digest);
+      const r = await fetchBlobInto(client, ref.path, desc, store, {
+        cancelled,
+        diff: isLayer && !opts.noRecord,
+        onProgress: isLayer ? (current, total) => progress({ id, status: 'Downloading', current, total }) : undefined,
+      });
+      transferred += r.transferred;
+      if (r.diff) knownDiffs.set(desc.digest, r.diff);
+      if (isLayer) {
+        progress({ id, status: 'Verifying Checksum' });
+        progress({ id, status: 'Download complete' });
+      }
     });
-    downloaded = !rec.unchanged || transferred > 0;
-  }
+
+    // manifests last, so a blob they name is always present when they are
+    await store.write(manifest.bytes, { digest: manifest.digest, size: manifest.bytes.length });
+    if (top.digest !== manifest.digest) await store.write(top.bytes, { digest: top.digest, size: top.bytes.length });
+    recordSources(root, ref.host, ref.path, [...blobs.map((b) => b.digest), manifest.digest, top.digest]);
+
+    let downloaded = true;
+    if (!opts.noRecord) {
+      const rec = await recordPulledImage(root, {
+        name: ref.digest ? undefined : canonical(ref),
+        repository: ref.repository,
+        repoDigest: top.digest,
+        manifestDigest: manifest.digest,
+        manifestMediaType: manifest.mediaType,
+        knownDiffs,
+      });
+      downloaded = !rec.unchanged || transferred > 0;
+    }
+    return { layers, todo, layerDigests, transferred, downloaded };
+  });
   for (const l of todo) if (layerDigests.has(l.digest)) progress({ id: shortDigest(l.digest), status: 'Pull complete' });
   return {
     reference: canonical(ref),

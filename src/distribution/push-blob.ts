@@ -85,7 +85,9 @@ export async function pushBlobFrom(client: RegistryClient, repository: string, d
         if (!retryable || failures >= retries) throw e;
         await sleep(250 * 2 ** failures++);
         // ask the registry how much it holds, and continue from there
-        offset = await client.uploadOffset(repository, session);
+        const st = await client.uploadStatus(repository, session, offset);
+        offset = st.offset;
+        session = st.session;
         sent = offset;
       }
     }

@@ -15,7 +15,7 @@ export interface RelayLogEntry {
 export interface Relay {
   host: string;
   log: RelayLogEntry[];
-  mode: { bytesPerSec?: number; corruptBlobs?: boolean };
+  mode: { bytesPerSec?: number; corruptBlobs?: boolean; /** answer the next `times` matching requests with 503 */ fail?: { match: RegExp; times: number } };
   close(): Promise<void>;
 }
 
@@ -25,7 +25,18 @@ export async function startRelay(target: string): Promise<Relay> {
   const mode: Relay['mode'] = {};
   const server = http.createServer((req, res) => {
     const isBlob = req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '');
-    const up = http.request(`http://${target}${req.url}`, { method: req.method, headers: { ...req.headers, host: target } }, (ur) => {
+    const f = mode.fail;
+    if (f && f.times > 0 && f.match.test(`${req.method} ${req.url}`)) {
+      f.times--;
+      log.push({ method: req.method ?? '', url: req.url ?? '', status: 503, bytes: 0 });
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(503, { 'Content-Type': 'application/json' });
+        res.end('{"errors":[{"code":"UNAVAILABLE","message":"service unavailable"}]}');
+      });
+      return;
+    }
+    const up = http.request(`http://${target}${req.url}`, { method: req.method, headers: req.headers /* Host kept: the registry builds upload Locations from it, so they point back at the relay */ }, (ur) => {
       const entry: RelayLogEntry = { method: req.method ?? '', url: req.url ?? '', range: req.headers.range, status: ur.statusCode ?? 0, bytes: 0 };
       log.push(entry);
       res.writeHead(ur.statusCode ?? 502, ur.headers);

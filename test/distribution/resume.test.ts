@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -94,5 +95,40 @@ test('resume after a killed pull, and a lying registry', { skip: !ready && 'need
     assert.equal(ImageService.open(dst).list().length, 0);
     assert.deepEqual(readdirSync(join(dst, 'ingest')), []);
     assert.equal(existsSync(join(dst, 'blobs', 'sha256', layer.digest.slice(7))), false);
+  });
+
+  await t.test('503 answers are retried with backoff: chunked push and blob download', async () => {
+    // a relay of its own: no blob source is known for its host, so the push really uploads
+    const relay = await startRelay(reg.host);
+    t.after(() => relay.close());
+    const images = ImageService.open(src);
+    images.tag(images.resolve(`${reg.host}/big/one:1`), `${relay.host}/retry/one:1`);
+    relay.log.length = 0;
+    relay.mode.fail = { match: /^PATCH .*\/blobs\/uploads\//, times: 2 };
+    const p = await tug(['push', `${relay.host}/retry/one:1`], { root: src, env: { TUG_PUSH_CHUNK_SIZE: String(16 * 1024 * 1024) } });
+    assert.equal(p.code, 0, p.stderr);
+    const patches = relay.log.filter((e) => e.method === 'PATCH');
+    assert.deepEqual(patches.slice(0, 2).map((e) => e.status), [503, 503]);
+    assert.ok(patches.filter((e) => e.status === 202).length >= 4, 'four 16 MiB chunks accepted after the failures');
+    const digest = /^1: digest: (sha256:[0-9a-f]{64})/m.exec(p.stdout)?.[1];
+    const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/retry/one:1`]);
+    assert.equal(digest, `sha256:${createHash('sha256').update(raw).digest('hex')}`);
+
+    relay.log.length = 0;
+    relay.mode.fail = { match: /^GET .*\/blobs\/sha256:/, times: 1 };
+    const dst = newRoot();
+    const r = await tug(['pull', `${relay.host}/retry/one:1`], { root: dst });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(relay.log.some((e) => e.status === 503));
+    assert.equal(ImageService.open(dst).resolve(`${relay.host}/retry/one:1`).layers[0].digest, layer.digest);
+  });
+
+  await t.test('three pulls of one image into one root at once', async () => {
+    const dst = newRoot();
+    const rs = await Promise.all([1, 2, 3].map(() => tug(['pull', '-q', `${reg.host}/big/one:1`], { root: dst })));
+    for (const r of rs) assert.equal(r.code, 0, r.stderr);
+    const list = ImageService.open(dst).list();
+    assert.equal(list.length, 1);
+    assert.deepEqual(readdirSync(join(dst, 'ingest')).filter((n) => !n.startsWith('.')), []);
   });
 });
