@@ -16,7 +16,7 @@ export {
   type MaintainerInstruction,
 } from './instructions.js';
 export { parseMount, splitCsv, parseRamBytes, MOUNT_TYPES, type Mount, type MountType, type BindMount, type CacheMount, type TmpfsMount, type SecretMount, type SshMount, type CacheSharing } from './mounts.js';
-export { parseDockerfile, parseCheckDirective, type Dockerfile, type Stage, type Directives, type CheckDirective, type ParseOptions } from './parse.js';
+export { parseDockerfile, parseInstruction, parseCheckDirective, type Dockerfile, type Stage, type Directives, type CheckDirective, type ParseOptions } from './parse.js';
 export { expandInstruction, StageEnv, PROXY_ARGS, type Expanded, type StageEnvInit } from './expand.js';
 export { hostPlatform, parsePlatform, formatPlatform, platformArgs, PLATFORM_ARG_NAMES, type Platform } from './platform.js';
 export {

@@ -151,3 +151,30 @@ function errorColumn(reason: string, src: string): number {
   while (i < src.length && (src[i] === ' ' || src[i] === '\t')) i++;
   return i + 1;
 }
+
+/**
+ * Parses one instruction on its own, e.g. an ONBUILD trigger read back from a
+ * base image's config (`RUN echo hi`, `COPY . /src`), with the escape token
+ * of the Dockerfile that runs it.
+ */
+export function parseInstruction(text: string, opts: { filename?: string; escapeToken?: string } = {}): Instruction {
+  const filename = opts.filename ?? 'Dockerfile';
+  const escape = opts.escapeToken ?? '\\';
+  // The escape directive only matters for continuations and quoting; a one-line trigger needs it for the latter.
+  const prefix = escape === '`' ? '# escape=`\n' : '';
+  const ast = parseAst(prefix + text, { filename });
+  const nodes = ast.root.children;
+  if (nodes.length !== 1) throw new DockerfileError(`expected one instruction, found ${nodes.length}`, { hint: JSON.stringify(text) });
+  const node = nodes[0];
+  const line = node.startLine - (prefix ? 1 : 0);
+  try {
+    const inst = instructionFromNode({ ...node, startLine: line, endLine: node.endLine - (prefix ? 1 : 0) }, filename);
+    if (inst.kind === 'FROM' || inst.kind === 'ONBUILD' || inst.kind === 'MAINTAINER') {
+      throw new DockerfileError(`${inst.kind} isn't allowed as an ONBUILD trigger`);
+    }
+    return inst;
+  } catch (e) {
+    if (!(e instanceof DockerfileError)) throw e;
+    throw e.at({ file: filename, line, column: 1, source: text.split('\n')[0] });
+  }
+}
