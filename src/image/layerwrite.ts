@@ -2,15 +2,16 @@
 // (diffID) while it flows, optionally checks every entry, gzips it and commits
 // the blob — one pass, nothing buffered whole.
 import { createHash } from 'node:crypto';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { gzipLayer } from '../archive/index.js';
+import { gzipLayer, TarReader } from '../archive/index.js';
 import type { ContentStore } from '../content/index.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Digest } from '../oci/types.js';
 import { TugError } from '../util/errors.js';
-import { TarChecker, corrupt } from './tarcheck.js';
+import { checkEntry } from './tarcheck.js';
 
 export interface StoredLayer {
   digest: Digest;
@@ -70,29 +71,6 @@ export async function decompressed(src: Readable, what: string): Promise<{ strea
   });
 }
 
-/** Hashes and counts the tar as it passes, and feeds it to an optional checker. */
-class DiffHasher extends Transform {
-  private readonly hash = createHash('sha256');
-  size = 0;
-  constructor(private readonly checker?: TarChecker) {
-    super({ highWaterMark: 1 << 20 });
-  }
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    this.push(chunk);
-    if (this.checker) this.checker.write(chunk).then(() => cb(), cb);
-    else cb();
-  }
-  override _flush(cb: TransformCallback): void {
-    if (this.checker) this.checker.end().then(() => cb(), cb);
-    else cb();
-  }
-  digest(): Digest {
-    return `sha256:${this.hash.digest('hex')}`;
-  }
-}
-
 export interface WriteLayerOptions {
   /** Store gzip (default) or the plain tar. */
   compress?: boolean;
@@ -107,22 +85,38 @@ export interface WriteLayerOptions {
 export async function writeLayer(content: ContentStore, src: Readable, opts: WriteLayerOptions = {}): Promise<StoredLayer> {
   const what = opts.what ?? 'the layer';
   const { stream } = await decompressed(src, what);
-  const checker = opts.check ? new TarChecker() : undefined;
-  const hasher = new DiffHasher(checker);
   const compress = opts.compress ?? true;
   const w = await content.writer();
-  try {
-    const stages: NodeJS.ReadWriteStream[] = [hasher];
-    if (compress) stages.push(gzipLayer());
-    await pipeline([stream, ...stages, w.stream()] as unknown as [Readable, Transform]);
-  } catch (e) {
-    await w.abort();
-    if (checker?.error) throw checker.error;
-    if (e instanceof TugError) throw e;
-    if (e instanceof Error && /incorrect header|unexpected end of file|invalid/i.test(e.message)) throw corrupt(new Error(`${what}: ${e.message}`));
-    throw e;
+  // The tar bytes flow to the store (through gzip) and, chunk by chunk, to the
+  // tar reader, which hashes them (diffID) and checks every header.
+  const sink = compress ? gzipLayer() : new PassThrough({ highWaterMark: 1 << 20 });
+  const stored = pipeline(sink, w.stream());
+  stored.catch(() => {});
+  async function* tee(): AsyncGenerator<Buffer> {
+    for await (const chunk of stream) {
+      const c = chunk as Buffer;
+      if (!sink.write(c)) await once(sink, 'drain');
+      yield c;
+    }
   }
-  if (hasher.size === 0) {
+  const reader = new TarReader(tee());
+  let size: number;
+  let diffID: Digest;
+  try {
+    for await (const e of reader.entries()) if (opts.check) checkEntry(e.header);
+    ({ diffID, size } = reader.stats);
+    sink.end();
+    await stored;
+  } catch (e) {
+    stream.destroy();
+    sink.destroy();
+    await stored.catch(() => {});
+    await w.abort();
+    if (e instanceof TugError) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new TugError('INVALID_ARCHIVE', `${what} is not a valid tar archive: ${msg}`, { hint: 'the file is corrupt or not an (uncompressed or gzip) tar archive' });
+  }
+  if (size === 0) {
     await w.abort();
     throw new TugError('INVALID_ARCHIVE', `${what} is empty`, { hint: 'expected a tar archive' });
   }
@@ -130,10 +124,10 @@ export async function writeLayer(content: ContentStore, src: Readable, opts: Wri
   const committed = await w.commit();
   return {
     digest: committed.digest,
-    diffID: hasher.digest(),
+    diffID,
     mediaType: compress ? MediaType.OciLayerGzip : MediaType.OciLayer,
     size: committed.size,
-    diffSize: hasher.size,
+    diffSize: size,
   };
 }
 
