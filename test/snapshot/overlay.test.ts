@@ -1,2 +1,3 @@
-import { snapshotterSuite } from './suite.js';
+import { manyLayersTest, snapshotterSuite } from './suite.js';
 snapshotterSuite('overlay');
+manyLayersTest();

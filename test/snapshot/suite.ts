@@ -272,3 +272,45 @@ export function snapshotterSuite(driver: SnapshotDriver): void {
     }
   });
 }
+
+/**
+ * overlay only: the kernel's 500 lower layers fit mount(8)'s 4096-byte option
+ * string thanks to the l/ names. Call after snapshotterSuite() in the same
+ * file: that suite holds the integration lock until the file's tests end.
+ */
+export function manyLayersTest(): void {
+  test('overlay: 500 layers mount (lowerdir of short link names), 501 are refused with a clear error', { skip: !isRoot && 'needs root (mounts)' }, async () => {
+    const s = scratch('tug-snap-many-');
+    try {
+      const sn = Snapshotter.open(join(s.dir, 'root'), { driver: 'overlay' });
+      const diffIDs: string[] = [];
+      let parent: string | null = null;
+      for (let i = 0; i < 501; i++) {
+        const tar = await craftTar([{ name: `f${i}`, body: String(i) }]);
+        diffIDs.push(sha(tar));
+        const c = chainID(diffIDs);
+        await sn.unpack(c, parent, streamOf(tar));
+        parent = c;
+        if (i === 499) await sn.prepare('top500', c);
+      }
+      await sn.prepare('top501', parent);
+      const spec = sn.mountSpec('top500');
+      const absolute = diffIDs.length * (sn.dir.length + 68); // what absolute lowerdir paths would need
+      assert.ok(absolute > 4096 && spec.options.join(',').length < 4096, `${absolute} vs ${spec.options.join(',').length}`);
+      const t = join(s.dir, 'mnt');
+      mkdirSync(t);
+      await sn.mount('top500', t);
+      try {
+        assert.equal(readdirSync(t).length, 500);
+        assert.equal(readFileSync(join(t, 'f0'), 'utf8'), '0');
+        assert.equal(readFileSync(join(t, 'f499'), 'utf8'), '499');
+      } finally {
+        await sn.unmount(t);
+      }
+      await assert.rejects(sn.mount('top501', t), (e: unknown) => isTugError(e, 'UNSUPPORTED') && /at most 500/.test((e as Error).message));
+      assert.equal(mountPoints().includes(t), false);
+    } finally {
+      s.cleanup();
+    }
+  });
+}
