@@ -2,7 +2,7 @@
 // Dockerfile, configurable with `# check=skip=…;error=true`.
 import { expandInstruction, PROXY_ARGS } from './expand.js';
 import type { Instruction } from './instructions.js';
-import type { Dockerfile, Stage } from './parse.js';
+import { parseCheckDirective, type Dockerfile, type Stage } from './parse.js';
 import { hostPlatform, platformArgs } from './platform.js';
 import { processWord } from './shell.js';
 import { suggest } from './suggest.js';
@@ -81,8 +81,12 @@ export interface CheckConfig {
 
 /** The effective check configuration: the `# check=` directive plus options. */
 export function checkConfig(df: Dockerfile, opts: LintOptions = {}): CheckConfig {
-  const skip = new Set([...(df.directives.check?.skip ?? []), ...(opts.skip ?? [])]);
-  return { skip, skipAll: [...skip].some((s) => s.toLowerCase() === 'all'), error: (df.directives.check?.error ?? false) || (opts.error ?? false) };
+  // As in BuildKit, the BUILDKIT_DOCKERFILE_CHECK build arg replaces the directive.
+  const ba = opts.buildArgs;
+  const fromArg = ba instanceof Map ? ba.get('BUILDKIT_DOCKERFILE_CHECK') : (ba as Readonly<Record<string, string>> | undefined)?.BUILDKIT_DOCKERFILE_CHECK;
+  const base = fromArg !== undefined ? parseCheckDirective(fromArg) : df.directives.check;
+  const skip = new Set([...(base?.skip ?? []), ...(opts.skip ?? [])]);
+  return { skip, skipAll: [...skip].some((s) => s.toLowerCase() === 'all'), error: (base?.error ?? false) || (opts.error ?? false) };
 }
 
 /** Runs every check; returns warnings in source order. */

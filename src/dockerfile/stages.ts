@@ -190,7 +190,9 @@ export function resolveStages(df: Dockerfile, opts: ResolveOptions = {}): Resolv
   // Build args: consumed when a global ARG or an ARG in a reachable stage declares them.
   const declared = new Set<string>(globalArgs.keys());
   for (const r of order) for (const inst of r.stage.instructions) if (inst.kind === 'ARG') for (const a of inst.args) declared.add(a.key);
-  const unusedBuildArgs = [...buildArgs.keys()].filter((k) => !declared.has(k) && !PROXY_ARGS.has(k)).sort();
+  // BuildKit's own knobs (BUILDKIT_*, SOURCE_DATE_EPOCH) are read by the builder, not by ARG.
+  const special = (k: string): boolean => PROXY_ARGS.has(k) || k.startsWith('BUILDKIT_') || k === 'SOURCE_DATE_EPOCH';
+  const unusedBuildArgs = [...buildArgs.keys()].filter((k) => !declared.has(k) && !special(k)).sort();
   const warnings = unusedBuildArgs.length ? [`[Warning] One or more build-args [${unusedBuildArgs.join(' ')}] were not consumed`] : [];
 
   const images: string[] = [];

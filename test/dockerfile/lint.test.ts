@@ -2,7 +2,7 @@
 // and stays quiet on the fixed version; the check directive; the CLI.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lint, parseDockerfile, formatWarnings, LINT_RULES } from '../../src/dockerfile/index.js';
+import { lint, parseDockerfile, formatWarnings, checkConfig, LINT_RULES } from '../../src/dockerfile/index.js';
 import { tug } from '../helpers.js';
 
 const rules = (src: string): string[] => lint(parseDockerfile(src)).map((w) => w.rule);
@@ -86,6 +86,11 @@ describe('check configuration', () => {
   });
   test('skip several rules', () => assert.deepEqual(rules('# check=skip=JSONArgsRecommended,FromAsCasing\n' + bad), ['StageNameCasing']));
   test('skip=all', () => assert.deepEqual(rules('# check=skip=all\n' + bad), []));
+  test('the BUILDKIT_DOCKERFILE_CHECK build arg replaces the directive', () => {
+    const df = parseDockerfile('# check=skip=all\n' + bad);
+    assert.deepEqual(lint(df, { buildArgs: { BUILDKIT_DOCKERFILE_CHECK: 'skip=FromAsCasing,StageNameCasing' } }).map((w) => w.rule), ['JSONArgsRecommended']);
+    assert.equal(checkConfig(df, { buildArgs: new Map([['BUILDKIT_DOCKERFILE_CHECK', 'error=true']]) }).error, true);
+  });
   test('skip from options', () => assert.deepEqual(lint(parseDockerfile(bad), { skip: ['StageNameCasing', 'FromAsCasing'] }).map((w) => w.rule), ['JSONArgsRecommended']));
   test('warnings carry file and lines', () => {
     const [w] = lint(parseDockerfile('FROM alpine\nRUN a \\\n  b\nCMD c \\\n  d\n', { filename: 'ci/Dockerfile' }));

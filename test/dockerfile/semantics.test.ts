@@ -199,6 +199,10 @@ describe('platform and proxy args', () => {
     assert.deepEqual(r.unusedBuildArgs, ['NOPE', 'ZED']);
     assert.deepEqual(r.warnings, ['[Warning] One or more build-args [NOPE ZED] were not consumed']);
   });
+  test('BuildKit knobs are not reported as unused', () => {
+    const r = resolveStages(parseDockerfile('FROM a\n'), { buildArgs: { BUILDKIT_DOCKERFILE_CHECK: 'error=true', SOURCE_DATE_EPOCH: '0', BUILDKIT_INLINE_CACHE: '1' } });
+    assert.deepEqual(r.unusedBuildArgs, []);
+  });
   test('a build arg used only by a pruned stage is unused', () => {
     const df = parseDockerfile('FROM a AS one\nARG ONLY_ONE\nFROM b AS two\n');
     assert.deepEqual(resolveStages(df, { buildArgs: { ONLY_ONE: 'x' } }).unusedBuildArgs, ['ONLY_ONE']);
