@@ -1,6 +1,6 @@
 // Build checks (BuildKit's linter rules): pure functions over a parsed
 // Dockerfile, configurable with `# check=skip=…;error=true`.
-import { expandInstruction, PROXY_ARGS } from './expand.js';
+import { expandInstruction } from './expand.js';
 import type { Instruction } from './instructions.js';
 import { parseCheckDirective, type Dockerfile, type Stage } from './parse.js';
 import { hostPlatform, platformArgs } from './platform.js';
@@ -153,11 +153,17 @@ function stageChecks(df: Dockerfile, warn: Warn): void {
     if (f.platform !== undefined) {
       if (/^\$\{?TARGETPLATFORM\}?$/.test(f.platform)) {
         warn('RedundantTargetPlatform', `Setting platform to predefined ${f.platform} in FROM is redundant as this is the default behavior`, f);
-      } else if (!f.platform.includes('$')) {
+      } else if (!f.platform.includes('$') && !namesPlatform(s.name, f.platform)) {
         warn('FromPlatformFlagConstDisallowed', `FROM --platform flag should not use constant value "${f.platform}"`, f);
       }
     }
   }
+}
+
+/** A stage named after its constant platform (build_amd64) is the documented exception. */
+function namesPlatform(stage: string | undefined, platform: string): boolean {
+  if (!stage) return false;
+  return platform.toLowerCase().split('/').some((part) => part !== '' && stage.includes(part));
 }
 
 function fromArgChecks(df: Dockerfile, warn: Warn): void {
@@ -289,8 +295,8 @@ function undefinedVarCheck(df: Dockerfile, opts: LintOptions, warn: Warn): void 
       }
     }
     // scope = ARGs overlaid by ENV, kept up to date instead of rebuilt per instruction
+    // Proxy args are not pre-declared here: BuildKit reports $no_proxy used without an ARG too.
     const args = new Map<string, string>();
-    for (const k of PROXY_ARGS) args.set(k, '');
     const scope = new Map<string, string>([...args, ...env]);
     for (const i of s.instructions) {
       let r;

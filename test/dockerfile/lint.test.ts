@@ -71,6 +71,7 @@ const QUIET: Array<[string, string]> = [
   ['valid default ARG in FROM', 'ARG TAG=latest\nFROM busybox:${TAG}\n'],
   ['ARG that is not a secret', 'FROM scratch\nARG PUBLIC_KEY\nARG KEYBOARD_LAYOUT\nARG AUTHOR\n'],
   ['platform from an ARG', 'FROM --platform=${BUILDPLATFORM} alpine\n'],
+  ['constant platform in a stage named after it', 'FROM --platform=linux/amd64 alpine AS build_amd64\nFROM --platform=linux/arm64 alpine AS build_arm64\nFROM build_${TARGETARCH} AS build\n'],
   ['lower-case protocol', 'FROM alpine\nEXPOSE 80/tcp 53/udp\n'],
   ['FROM another stage via ARG default', 'ARG BASE=builder\nFROM alpine AS builder\nFROM ${BASE}\n'],
 ];

@@ -282,6 +282,11 @@ describe('stage graph', () => {
   test('an out-of-range stage index is an error', () => {
     assert.throws(() => resolveStages(parseDockerfile('FROM a\nFROM b\nCOPY --from=5 x y\n')), /invalid stage index 5/);
   });
+  test('FROM build_${TARGETARCH} picks the stage for the target platform', () => {
+    const df = parseDockerfile('FROM --platform=linux/amd64 alpine AS build_amd64\nFROM --platform=linux/arm64 alpine AS build_arm64\nFROM build_${TARGETARCH} AS build\n');
+    assert.equal(resolveStages(df, { platform: { target: 'linux/arm64' } }).target.baseStage, 1);
+    assert.equal(resolveStages(df, { platform: { target: 'linux/amd64' } }).target.baseStage, 0);
+  });
   test('an empty base name is an error', () => {
     assert.throws(() => resolveStages(parseDockerfile('ARG IMG\nFROM $IMG\n')), /base name \(\$IMG\) should not be blank/);
   });
