@@ -67,6 +67,9 @@ export function snapshotterSuite(driver: SnapshotDriver): void {
     { name: 'var/cache/old', body: 'old' },
     { name: 'bin/', type: 'directory' },
     { name: 'bin/tool', body: '#!/bin/sh\n', mode: 0o4755 },
+    { name: 'opt/', type: 'directory' },
+    { name: 'opt/old/', type: 'directory' },
+    { name: 'opt/old/a', body: 'a' },
   ]);
   const L2 = layer([
     { name: 'etc/', type: 'directory' },
@@ -153,7 +156,10 @@ export function snapshotterSuite(driver: SnapshotDriver): void {
       rmSync(join(t, 'bin/tool'));
       rmSync(join(t, 'var/cache'), { recursive: true });
       chmodSync(join(t, 'usr/added'), 0o600);
-      execFileSync('sync');
+      // a directory removed and made again (overlayfs marks it opaque)
+      rmSync(join(t, 'opt/old'), { recursive: true });
+      mkdirSync(join(t, 'opt/old'));
+      writeFileSync(join(t, 'opt/old/b'), 'b');
     } finally {
       await sn.unmount(t);
     }
@@ -163,6 +169,10 @@ export function snapshotterSuite(driver: SnapshotDriver): void {
       { kind: 'D', path: '/bin/tool' },
       { kind: 'C', path: '/etc' },
       { kind: 'C', path: '/etc/hosts' },
+      { kind: 'C', path: '/opt' },
+      { kind: 'C', path: '/opt/old' },
+      { kind: 'D', path: '/opt/old/a' },
+      { kind: 'A', path: '/opt/old/b' },
       { kind: 'A', path: '/tmp' },
       { kind: 'A', path: '/tmp/a' },
       { kind: 'A', path: '/tmp/a/b' },
