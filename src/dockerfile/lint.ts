@@ -104,7 +104,12 @@ export function lint(df: Dockerfile, opts: LintOptions = {}): LintWarning[] {
   casingChecks(df, warn);
   stageChecks(df, warn);
   fromArgChecks(df, warn);
-  for (const s of df.stages) stageInstructionChecks(s, warn);
+  const absWorkdir: boolean[] = [];
+  const stageByName = new Map(df.stages.filter((s) => s.name).map((s) => [s.name as string, s.index]));
+  for (const s of df.stages) {
+    const base = stageByName.get(s.image.toLowerCase());
+    absWorkdir.push(stageInstructionChecks(s, base !== undefined && base < s.index && absWorkdir[base], warn));
+  }
   for (const a of df.globalArgs) secretCheck(a, warn);
   undefinedVarCheck(df, opts, warn);
   out.sort((a, b) => a.location.startLine - b.location.startLine);
@@ -225,10 +230,11 @@ function secretCheck(inst: Instruction, warn: Warn): void {
   }
 }
 
-function stageInstructionChecks(s: Stage, warn: Warn): void {
+/** Per-stage checks; returns whether the stage ends with an absolute WORKDIR set (inherited by stages built on it). */
+function stageInstructionChecks(s: Stage, inheritedAbsolute: boolean, warn: Warn): boolean {
   const lastOf = new Map<string, Instruction>();
   for (const i of s.instructions) if (i.kind === 'CMD' || i.kind === 'ENTRYPOINT' || i.kind === 'HEALTHCHECK') lastOf.set(i.kind, i);
-  let absoluteWorkdir = false;
+  let absoluteWorkdir = inheritedAbsolute;
   for (const i of s.instructions) {
     switch (i.kind) {
       case 'CMD':
@@ -242,7 +248,7 @@ function stageInstructionChecks(s: Stage, warn: Warn): void {
         break;
       case 'WORKDIR':
         if (i.path.startsWith('/') || i.path.startsWith('$')) absoluteWorkdir = true;
-        else if (!absoluteWorkdir) warn('WorkdirRelativePath', `Relative workdir "${i.path}" can have unexpected results if the base image changes`, i);
+        else if (!absoluteWorkdir) warn('WorkdirRelativePath', `Relative workdir '${i.path}' can have unexpected results if the base image changes`, i);
         break;
       case 'ENV':
       case 'LABEL':
@@ -265,6 +271,7 @@ function stageInstructionChecks(s: Stage, warn: Warn): void {
       warn('MultipleInstructionsDisallowed', `Multiple ${i.kind} instructions should not be used in the same stage because only the last one will be used`, i);
     }
   }
+  return absoluteWorkdir;
 }
 
 /** Simulates ARG/ENV per stage and reports variables used before any definition. */
