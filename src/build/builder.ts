@@ -20,12 +20,14 @@ import { BuildContext } from './context/context.js';
 import { StatCache, statCacheMigrations } from './context/statcache.js';
 import { explainMiss } from './explain.js';
 import { discardWorkspace, finishWorkspace, openWorkspace } from './layers.js';
+import { chainID } from '../archive/layer.js';
 import type { Progress, Vertex } from './progress.js';
 import { contextTree, copyStep, dirTree, isUrl, type SourceTree } from './steps/copy.js';
 import { execStep, type StepNetwork } from './steps/exec.js';
 import { prepareMounts, type SecretSource, type SshSource } from './steps/mounts.js';
 import { writeImage } from './export.js';
 import { resolveUser } from '../runtime/user.js';
+import type { CacheExporter, CacheImporter, ExportedStep } from './remote-cache.js';
 
 export interface BuildRequest {
   root: string;
@@ -48,6 +50,9 @@ export interface BuildRequest {
   platform?: string;
   sourceDateEpoch?: number;
   progress: Progress;
+  /** --cache-from sources, asked on a local miss; --cache-to destinations, given every step at the end. */
+  cacheImporter?: CacheImporter;
+  cacheExporter?: CacheExporter;
   /** Pull a missing base image (wired by the CLI to the distribution client). */
   pullImage?: (ref: string, progress: Vertex) => Promise<ImageRecord>;
 }
@@ -100,6 +105,8 @@ export class Builder {
   private stepsRun = 0;
   private stepsCached = 0;
   private readonly cleanups: Array<() => Promise<void>> = [];
+  private readonly exported: ExportedStep[] = [];
+  private readonly cacheMountIds = new Set<string>();
 
   constructor(private readonly req: BuildRequest) {
     this.images = ImageService.open(req.root);
@@ -148,6 +155,13 @@ export class Builder {
       for (const t of image.names) exportV.status(`naming to ${t} done`);
       exportV.done();
       this.cache.recordRun(targetId, this.runSteps);
+      if (this.req.cacheExporter) {
+        const exportV = progress.start('exporting cache');
+        const targetChain = new Set(final.state.layers.map((l) => l.blob.digest));
+        const steps = this.exported.map((s) => ({ ...s, inTarget: s.state.layers.every((l) => targetChain.has(l.blob.digest)) }));
+        await this.req.cacheExporter.export(steps, [...this.cacheMountIds]);
+        exportV.done();
+      }
       this.ctx?.flush();
       for (const w of this.resolved.warnings) progress.note(`WARNING: ${w}`);
       return { image, config: await this.images.config(image), warnings, explanations: this.explanations, steps: this.stepsRun, cached: this.stepsCached };
@@ -155,6 +169,18 @@ export class Builder {
       // every stage settles before cleanup, so no step is left with a mount
       await Promise.allSettled([...this.stages.values()]);
       for (const c of this.cleanups.reverse()) await c().catch(() => {});
+    }
+  }
+
+  /** Unpacks the layers of a state that came from an imported cache (its blobs are in the content store). */
+  private async unpackState(state: StageState): Promise<void> {
+    let parent: Digest | null = null;
+    const diffs: Digest[] = [];
+    for (const l of state.layers) {
+      diffs.push(l.diffID);
+      const chain = chainID(diffs);
+      if (!(await this.snaps.has(chain))) await this.snaps.unpack(chain, parent, await this.images.content.open(l.blob.digest));
+      parent = chain;
     }
   }
 
@@ -277,13 +303,21 @@ export class Builder {
         const nextKey = stepKey(key, step);
         this.runSteps.push({ stage: prefix || 'default', index: i + 2, key: nextKey, step });
         const skipCache = this.req.noCache || (prefix !== '' && this.req.noCacheFilter.includes(prefix)) || (rs.name !== undefined && this.req.noCacheFilter.includes(rs.name));
-        const hit = skipCache ? undefined : this.cache.get(nextKey);
+        let hit = skipCache ? undefined : this.cache.get(nextKey);
+        if (!hit && !skipCache && this.req.cacheImporter) {
+          hit = await this.req.cacheImporter.lookup(nextKey);
+          if (hit) {
+            if (hit.chainID && !(await this.snaps.has(hit.chainID))) await this.unpackState(hit);
+            this.cache.put(nextKey, hit, 0, `${label(i + 2)} ${raw.original.trim()}`.slice(0, 200));
+          }
+        }
+        if (inst.kind === 'RUN') for (const m of inst.mounts) if (m.type === 'cache') this.cacheMountIds.add(m.id);
         if (hit) {
           state = hit;
           vertex.cached();
           this.stepsCached++;
         } else {
-          const why = explainMiss(step, prefix || 'default', i + 2, this.previous, parentMissed);
+          const why = skipCache ? (this.req.noCache ? '--no-cache' : '--no-cache-filter') : explainMiss(step, prefix || 'default', i + 2, this.previous, parentMissed);
           this.explanations.push(`${label(i + 2)} ${raw.original.trim()}: ${why}`);
           vertex.status(`cache miss: ${why}`);
           parentMissed = true;
@@ -294,6 +328,7 @@ export class Builder {
           this.stepsRun++;
         }
         key = nextKey;
+        this.exported.push({ key, state, stage: prefix || 'default', inTarget: false });
       } catch (e) {
         vertex.done((e as Error).message.split('\n')[0]);
         throw e;
