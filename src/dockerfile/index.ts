@@ -23,6 +23,6 @@ export {
   resolveStages, resolveGlobalArgs,
   type ResolveOptions, type ResolvedBuild, type ResolvedStage, type StageDependency, type DependencyKind,
 } from './stages.js';
-export { lint, checkConfig, formatWarnings, summarize, isValidImageRef, LINT_RULES, type LintWarning, type LintOptions, type LintRule, type CheckConfig } from './lint.js';
+export { lint, checkConfig, formatWarnings, formatWarningsShort, summarize, isValidImageRef, LINT_RULES, type LintWarning, type LintOptions, type LintRule, type CheckConfig } from './lint.js';
 export { suggest } from './suggest.js';
 export { describeDockerfile, formatDescription, type Description, type DescribedStage, type DescribedInstruction } from './describe.js';

@@ -151,9 +151,9 @@ function stageChecks(df: Dockerfile, warn: Warn): void {
       }
     }
     if (s.name) {
-      if (seen.has(s.name)) warn('DuplicateStageName', `Duplicate stage name "${s.name}", stage names should be unique`, f);
+      if (seen.has(s.name)) warn('DuplicateStageName', `Duplicate stage name '${s.name}', stage names should be unique`, f);
       seen.add(s.name);
-      if (RESERVED_STAGE_NAMES.has(s.name)) warn('ReservedStageName', `Stage name should not use the same name as reserved stage "${s.name}"`, f);
+      if (RESERVED_STAGE_NAMES.has(s.name)) warn('ReservedStageName', `'${s.name}' is reserved and should not be used as a stage name`, f);
     }
     if (f.platform !== undefined) {
       if (/^\$\{?TARGETPLATFORM\}?$/.test(f.platform)) {
@@ -350,6 +350,14 @@ export function formatWarnings(df: Dockerfile, warnings: LintWarning[]): string 
     }
     s += '--------------------\n';
   }
+  return s;
+}
+
+/** The short form `docker build` prints after a build: "1 warning found …" and one line per warning. */
+export function formatWarningsShort(warnings: LintWarning[]): string {
+  if (warnings.length === 0) return '';
+  let s = `${warnings.length} warning${warnings.length === 1 ? '' : 's'} found (use docker --debug to expand):\n`;
+  for (const w of warnings) s += ` - ${w.rule}: ${w.message} (line ${w.location.startLine})\n`;
   return s;
 }
 

@@ -2,7 +2,7 @@
 // and stays quiet on the fixed version; the check directive; the CLI.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lint, parseDockerfile, formatWarnings, checkConfig, LINT_RULES } from '../../src/dockerfile/index.js';
+import { lint, parseDockerfile, formatWarnings, formatWarningsShort, checkConfig, LINT_RULES } from '../../src/dockerfile/index.js';
 import { tug } from '../helpers.js';
 
 const rules = (src: string): string[] => lint(parseDockerfile(src)).map((w) => w.rule);
@@ -15,9 +15,9 @@ const FIRES: Array<[string, string, string]> = [
   ['NoEmptyContinuation', 'FROM alpine\nEXPOSE \\\n\n80\n', 'Empty continuation line'],
   ['ConsistentInstructionCasing', 'FROM alpine\nRUN echo hello\ncopy . /app\n', "Command 'copy' should match the case of the command majority (uppercase)"],
   ['ConsistentInstructionCasing', 'from alpine\nrun echo hello\nCOPY . /app\n', "Command 'COPY' should match the case of the command majority (lowercase)"],
-  ['DuplicateStageName', 'FROM debian:latest AS builder\nRUN apt-get update\nFROM golang:latest AS builder\n', 'Duplicate stage name "builder", stage names should be unique'],
-  ['ReservedStageName', 'FROM alpine AS scratch\n', 'Stage name should not use the same name as reserved stage "scratch"'],
-  ['ReservedStageName', 'FROM alpine AS context\n', 'Stage name should not use the same name as reserved stage "context"'],
+  ['DuplicateStageName', 'FROM debian:latest AS builder\nRUN apt-get update\nFROM golang:latest AS builder\n', "Duplicate stage name 'builder', stage names should be unique"],
+  ['ReservedStageName', 'FROM alpine AS scratch\n', "'scratch' is reserved and should not be used as a stage name"],
+  ['ReservedStageName', 'FROM alpine AS context\n', "'context' is reserved and should not be used as a stage name"],
   ['JSONArgsRecommended', 'FROM alpine\nENTRYPOINT my-program start\n', 'JSON arguments recommended for ENTRYPOINT to prevent unintended behavior related to OS signals'],
   ['JSONArgsRecommended', 'FROM alpine\nCMD my-program start\n', 'JSON arguments recommended for CMD to prevent unintended behavior related to OS signals'],
   ['MaintainerDeprecated', 'FROM alpine\nMAINTAINER moby@example.com\n', 'Maintainer instruction is deprecated in favor of using label'],
@@ -109,6 +109,10 @@ describe('check configuration', () => {
     const df = parseDockerfile('FROM alpine\nMAINTAINER me\n');
     const out = formatWarnings(df, lint(df));
     assert.match(out, /^WARNING: MaintainerDeprecated - https:\/\/docs\.docker\.com\/go\/dockerfile\/rule\/maintainer-deprecated\/\nMaintainer instruction is deprecated in favor of using label\nDockerfile:2\n-+\n {3}1 \| {5}FROM alpine\n {3}2 \| >>> MAINTAINER me\n-+\n$/);
+  });
+  test('short form as printed after docker build', () => {
+    const df = parseDockerfile('FROM alpine\nCMD echo "Hello, world!"\n');
+    assert.equal(formatWarningsShort(lint(df)), '1 warning found (use docker --debug to expand):\n - JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals (line 2)\n');
   });
   test('messages for a clean Dockerfile', () => assert.deepEqual(messages('FROM alpine\nCMD ["true"]\n'), []));
 });
