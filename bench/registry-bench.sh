@@ -25,6 +25,7 @@ DR_PORT=${DR_PORT:-5101}
 TUG_PORT=${TUG_PORT:-5102}
 PHASES=${PHASES:-w5,w6}
 RESULTS=${RESULTS:-$WORK/results}
+APP="$WORK/app" # the private copy of tug the benchmark runs (made below)
 mkdir -p "$WORK" "$RESULTS"
 
 port_of() { [ "$1" = tug ] && echo "$TUG_PORT" || echo "$DR_PORT"; }
@@ -43,7 +44,7 @@ http: { addr: 127.0.0.1:$port }
 YML
     setsid nohup docker-registry serve "$WORK/dr-config.yml" >"$WORK/dr.log" 2>&1 </dev/null &
   else
-    setsid nohup node "$PROJECT/bin/tug.js" --root "$WORK/tug-root" registry serve --addr "127.0.0.1:$port" --log-level error \
+    setsid nohup node "$APP/bin/tug.js" --root "$WORK/tug-root" registry serve --addr "127.0.0.1:$port" --log-level error \
       >"$WORK/tug.log" 2>&1 </dev/null &
   fi
   echo $! >"$WORK/$which.pid"
@@ -77,25 +78,33 @@ case ${1:-} in
   _stop) stop tug; stop dr; exit 0 ;;
 esac
 
-trap 'stop tug; stop dr' EXIT
+trap 'stop tug; stop dr; rm -rf "$WORK/dr-data" "$WORK/tug-root" "$WORK"/w6-*' EXIT
 command -v docker-registry >/dev/null || { echo "docker-registry (Debian package) is not installed" >&2; exit 2; }
 (cd "$PROJECT" && npm run -s build)
+# run a private copy: others rebuilding dist/ in a shared tree must not pull it from under the server
+rm -rf "$APP"; mkdir -p "$APP"
+cp -r "$PROJECT/bin" "$PROJECT/dist" "$PROJECT/package.json" "$APP/"
+ln -s "$PROJECT/node_modules" "$APP/node_modules"
 
 median() { # results-dir row-name -> "median_s MBps"
   awk -F'\t' -v n="$2" '$1 == n {m=$5; r=$9} END {print m, r}' "$1/summary.tsv"
 }
 
-declare -A W5
-for which in dr tug; do
-  mkdir -p "$RESULTS/$which"; : >"$RESULTS/$which/summary.tsv"
-  if [[ $PHASES == *w5* ]]; then
+# phase-major order (W5 dr, W5 tug, W6 dr, W6 tug), so load drifting on a
+# shared machine hits both servers alike
+for which in dr tug; do mkdir -p "$RESULTS/$which"; : >"$RESULTS/$which/summary.tsv"; done
+if [[ $PHASES == *w5* ]]; then
+  for which in dr tug; do
     reset "$which"
-    echo "== W5 $which" >&2
+    echo "== W5 $which (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
     TOOL=skopeo REG="127.0.0.1:$(port_of "$which")" RUNS=$RUNS WARMUP=$WARMUP RESULTS="$RESULTS/$which" \
       REG_RESET="$SELF _reset $which" bash "$ANCHOR_DIR/bench-registry-throughput.sh" >&2
-  fi
-  if [[ $PHASES == *w6* ]]; then
-    echo "== W6 $which" >&2
+    stop "$which"
+  done
+fi
+if [[ $PHASES == *w6* ]]; then
+  for which in dr tug; do
+    echo "== W6 $which (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
     reg="127.0.0.1:$(port_of "$which")"
     [ -f "$WORK/$which.pid" ] || start "$which"
     # push the image first (untimed), then restart so VmHWM covers W6 only
@@ -103,9 +112,9 @@ for which in dr tug; do
     stop "$which"; start "$which"
     TOOL=skopeo N=$N RUNS=$RUNS WARMUP=$WARMUP REG="$reg" RESULTS="$RESULTS/$which" DEST="$WORK/w6-$which" bash "$ANCHOR_DIR/bench-registry-concurrency.sh" >&2
     peak_rss_mb "$which" >"$RESULTS/$which/w6-rss-mb"
-  fi
-  stop "$which"
-done
+    stop "$which"
+  done
+fi
 
 {
   echo "| workload (skopeo client) | distribution (docker-registry) | tug registry | tug / distribution |"

@@ -4,6 +4,7 @@
 // which rehashes what is on disk, so a push resumes where the bytes stopped.
 // Nothing is visible until PUT ?digest= commits with that digest.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ContentStore, ContentWriter } from '../content/index.js';
@@ -51,7 +52,12 @@ export class Uploads {
     let entry = this.open.get(id);
     if (entry?.busy) throw new RegistryError('RANGE_INVALID', 'another request is writing to this upload', undefined, { headers: this.headers(repo, id, entry.writer.offset) });
     if (!entry) {
-      // after a restart (or another process): reopen the ingest where it stopped
+      // after a restart (or another process): reopen the ingest where it stopped,
+      // unless it is gone (the collector drops ingests idle for a day): never restart at 0 silently
+      if (!existsSync(this.store.layout.ingestPath(row.ingest_ref))) {
+        this.rdb.deleteUpload(id);
+        throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', { id });
+      }
       try {
         entry = { writer: await this.store.writer(row.ingest_ref), busy: false };
       } catch (e) {

@@ -6,7 +6,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 
-const CHUNK = 256 * 1024;
+const CHUNK = 128 * 1024;
 
 export async function sendFile(fh: FileHandle, res: ServerResponse, start: number, end: number): Promise<void> {
   let closed = false;
