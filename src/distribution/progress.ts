@@ -62,7 +62,8 @@ export function progressRenderer(out: Writable, tty = out.isTTY === true): { sin
   let drawn = 0;
   let pending = false;
   let lastDraw = 0;
-  const cols = (): number => Math.max(20, (out.columns ?? 120) - 1);
+  // a pty without a size (script(1) under a pipe) reports 0 columns: do not cut lines then
+  const cols = (): number => (out.columns && out.columns > 0 ? Math.max(20, out.columns - 1) : 200);
   const draw = (): void => {
     pending = false;
     lastDraw = Date.now();

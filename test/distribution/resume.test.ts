@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TUG_BIN, haveBusybox, tempRoot, tug, type TempRoot } from '../helpers.js';
@@ -130,5 +131,17 @@ test('resume after a killed pull, and a lying registry', { skip: !ready && 'need
     const list = ImageService.open(dst).list();
     assert.equal(list.length, 1);
     assert.deepEqual(readdirSync(join(dst, 'ingest')).filter((n) => !n.startsWith('.')), []);
+  });
+
+  await t.test('on a TTY each layer gets a progress bar redrawn in place', async () => {
+    const dst = newRoot();
+    relay.mode.bytesPerSec = 100 * 1024 * 1024;
+    // script(1) gives tug a pseudo-terminal, as an interactive shell would (async: the relay lives in this process)
+    const { stdout: out } = await promisify(execFile)('script', ['-qec', `${process.execPath} ${TUG_BIN} --root ${dst} pull ${relay.host}/big/one:1`, '/dev/null'], { env: { ...process.env, COLUMNS: '120' }, timeout: 60_000 });
+    relay.mode.bytesPerSec = undefined;
+    assert.match(out, /[0-9a-f]{12}: Downloading \[=*>? *\] +[\d.]+[kMG]?B\/67\.1\dMB/);
+    assert.match(out, /\x1b\[\d+A/, 'cursor moves up to redraw');
+    assert.match(out, /[0-9a-f]{12}: Pull complete/);
+    assert.match(out, /Status: Downloaded newer image for /);
   });
 });
