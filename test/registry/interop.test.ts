@@ -177,6 +177,9 @@ describe('interop with skopeo and podman', { skip: !have('skopeo') && 'skopeo no
         const out = join(tmp.root, 'work', `back-${mode}`);
         await ok('skopeo', ['copy', '--insecure-policy', '--src-tls-verify=false', '--src-creds', 'ci:ci-secret', dest, `oci:${out}:v1`]);
         assert.equal(readLayout(out, 'v1').manifestDigest, src.manifestDigest);
+        // to another repository of the same registry: skopeo asks for pull on the source too, and mounts (201)
+        await ok('skopeo', ['copy', '--insecure-policy', '--src-tls-verify=false', '--dest-tls-verify=false', '--src-creds', 'ci:ci-secret', '--dest-creds', 'ci:ci-secret', dest, `docker://${secured.host}/secure/${mode}-copy:v1`]);
+        assert.match(secured.stderr(), new RegExp(`POST /v2/secure/${mode}-copy/blobs/uploads/\\?from=secure%2F${mode}&mount=sha256%3A[0-9a-f]{64}" 201`));
       } finally {
         await secured.stop();
       }
