@@ -50,9 +50,9 @@ async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream:
   return { head, stream };
 }
 
-function zstdDecompressor(): Duplex {
-  // A duplex over `zstd -dc`: writes go to its stdin, its stdout is our readable side.
-  const child = spawn('zstd', ['-dcq'], { stdio: ['pipe', 'pipe', 'pipe'] });
+function zstdProcess(args: string[]): Duplex {
+  // A duplex over zstd(1): writes go to its stdin, its stdout is our readable side.
+  const child = spawn('zstd', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   const d = new Duplex({
     write(chunk: Buffer, _enc, cb) {
@@ -99,7 +99,7 @@ export async function openLayerStream(input: Readable): Promise<OpenedLayer> {
     throw new TugError('UNSUPPORTED', `${kind}-compressed layers are not supported`, { hint: 'use gzip, zstd or uncompressed tar layers' });
   }
   if (kind === 'none') return { compression: 'none', stream };
-  const dec = kind === 'gzip' ? createGunzip() : zstdDecompressor();
+  const dec = kind === 'gzip' ? createGunzip() : zstdProcess(['-dcq']);
   stream.on('error', (e) => dec.destroy(e));
   stream.pipe(dec);
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
@@ -120,4 +120,9 @@ export const DEFAULT_GZIP_LEVEL = 1;
 
 export function gzipLayer(level = DEFAULT_GZIP_LEVEL): Transform {
   return createGzip({ level, chunkSize: 256 * 1024, memLevel: 9, strategy: zc.Z_DEFAULT_STRATEGY });
+}
+
+/** zstd compression through zstd(1) (level 3 is zstd's default). */
+export function zstdLayer(level = 3): Duplex {
+  return zstdProcess(['-cq', `-${level}`]);
 }

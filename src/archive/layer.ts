@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestingStream } from '../oci/digest.js';
 import type { Digest } from '../oci/types.js';
-import { gzipLayer } from './compression.js';
+import { gzipLayer, zstdLayer } from './compression.js';
 
 /** chainID(L0) = diffID(L0); chainID(L0..n) = sha256(chainID(L0..n-1) + " " + diffID(Ln)). */
 export function chainID(diffIDs: readonly Digest[]): Digest {
@@ -34,9 +34,9 @@ export interface LayerDigests {
 }
 
 export interface WriteLayerOptions {
-  /** 'gzip' (default) or 'none' (the blob is the plain tar). */
-  compression?: 'gzip' | 'none';
-  /** gzip level 1..9 (default DEFAULT_GZIP_LEVEL). */
+  /** 'gzip' (default), 'zstd' (needs zstd(1)) or 'none' (the blob is the plain tar). */
+  compression?: 'gzip' | 'zstd' | 'none';
+  /** gzip level 1..9 (default DEFAULT_GZIP_LEVEL) or zstd level 1..19 (default 3). */
   level?: number;
 }
 
@@ -48,6 +48,6 @@ export async function writeLayer(tar: Readable, sink: Writable, opts: WriteLayer
     return { diffID: raw.digest(), digest: raw.digest(), size: raw.size, uncompressedSize: raw.size };
   }
   const blob = new DigestingStream();
-  await pipeline(tar, raw, gzipLayer(opts.level), blob, sink);
+  await pipeline(tar, raw, opts.compression === 'zstd' ? zstdLayer(opts.level) : gzipLayer(opts.level), blob, sink);
   return { diffID: raw.digest(), digest: blob.digest(), size: blob.size, uncompressedSize: raw.size };
 }

@@ -117,7 +117,7 @@ test('tarDiff applied onto the lower tree gives the upper tree', async () => {
   }
 });
 
-test('writeLayer: gzip blob digest and diffID agree with gzip(1) and sha256sum(1)', async () => {
+test('writeLayer: gzip and zstd blob digests and diffID agree with gzip(1), zstd(1) and sha256sum(1)', async () => {
   const s = scratch();
   try {
     makeTree(`${s.dir}/t`, 'forward', 1_700_000_000);
@@ -130,6 +130,11 @@ test('writeLayer: gzip blob digest and diffID agree with gzip(1) and sha256sum(1
     assert.equal(r.size, lstatSync(`${s.dir}/blob.gz`).size);
     const plain = await writeLayer(tarDirectory(`${s.dir}/t`), new Writable({ write: (_c, _e, cb) => cb() }), { compression: 'none' });
     assert.equal(plain.digest, r.diffID);
+    const z = await writeLayer(tarDirectory(`${s.dir}/t`), createWriteStream(`${s.dir}/blob.zst`), { compression: 'zstd' });
+    assert.equal(z.diffID, r.diffID);
+    const zSum = execFileSync('sh', ['-c', `zstd -dcq '${s.dir}/blob.zst' | sha256sum`], { encoding: 'utf8' }).split(' ')[0];
+    assert.equal(z.diffID, `sha256:${zSum}`);
+    assert.equal(z.digest, `sha256:${execFileSync('sha256sum', [`${s.dir}/blob.zst`], { encoding: 'utf8' }).split(' ')[0]}`);
   } finally {
     s.cleanup();
   }
