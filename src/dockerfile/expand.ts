@@ -17,6 +17,24 @@ export interface Expanded<T extends Instruction = Instruction> {
   unset: Set<string>;
 }
 
+// Linux signal names as moby/sys/signal knows them (without SIG), plus RTMIN+n / RTMAX-n.
+const SIGNALS = new Set([
+  'ABRT', 'ALRM', 'BUS', 'CHLD', 'CLD', 'CONT', 'FPE', 'HUP', 'ILL', 'INT', 'IO', 'IOT', 'KILL', 'PIPE', 'POLL', 'PROF', 'PWR', 'QUIT',
+  'SEGV', 'STKFLT', 'STOP', 'SYS', 'TERM', 'TRAP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'USR1', 'USR2', 'VTALRM', 'WINCH', 'XCPU', 'XFSZ',
+  'RTMIN', 'RTMAX',
+]);
+
+/** STOPSIGNAL accepts a non-zero number or a signal name with or without SIG, any case. */
+export function isValidSignal(s: string): boolean {
+  if (/^[+-]?[0-9]+$/.test(s)) return Number(s) !== 0;
+  const name = s.toUpperCase().replace(/^SIG/, '');
+  if (SIGNALS.has(name)) return true;
+  const rt = /^RTMIN\+([0-9]+)$|^RTMAX-([0-9]+)$/.exec(name);
+  if (!rt) return false;
+  const n = Number(rt[1] ?? rt[2]);
+  return n >= 1 && n <= 15;
+}
+
 const PORT_RE = /^(\d+)(?:-(\d+))?(?:\/([A-Za-z]+))?$/;
 
 /**
@@ -59,7 +77,7 @@ export function expandInstruction<T extends Instruction>(inst: T, env: Env, esca
         out = { ...i, pairs: i.pairs.map((p) => ({ key: word(p.key), value: word(p.value) })) };
         break;
       case 'ARG':
-        out = { ...i, args: i.args.map((a) => ({ key: word(a.key), value: opt(a.value) })) };
+        out = { ...i, args: i.args.map((a) => ({ key: a.key, value: opt(a.value) })) };
         break;
       case 'COPY':
       case 'ADD': {
@@ -99,9 +117,12 @@ export function expandInstruction<T extends Instruction>(inst: T, env: Env, esca
       case 'WORKDIR':
         out = { ...i, path: word(i.path) };
         break;
-      case 'STOPSIGNAL':
-        out = { ...i, signal: word(i.signal) };
+      case 'STOPSIGNAL': {
+        const signal = word(i.signal);
+        if (!isValidSignal(signal)) throw new DockerfileError(`Invalid signal: ${signal}`, { hint: 'use a name such as SIGTERM, SIGINT, SIGQUIT or a number' });
+        out = { ...i, signal };
         break;
+      }
       case 'RUN':
         out = { ...i, mounts: i.mountSpecs.map((m) => parseMount(m, word)) };
         break;
@@ -139,31 +160,32 @@ export interface StageEnvInit {
 }
 
 /**
- * ARG/ENV state while a stage is dispatched in order: ARGs are in scope from
- * their declaration, --build-arg overrides defaults, a global ARG redeclared
- * without value takes the global value, platform args need a declaration,
- * and ENV always beats ARG.
+ * ARG/ENV state while a stage is dispatched in order, as BuildKit keeps it:
+ * one environment that both ENV and ARG (with a value) write to, last
+ * writer wins (so an ENV after an ARG of the same name overrides it), and
+ * the image's Env that only ENV writes. --build-arg beats an ARG default, a
+ * global ARG redeclared without value takes the global value, platform args
+ * need a declaration, and an ARG without any value is declared but unset.
  */
 export class StageEnv {
+  /** What word expansion and RUN see. */
+  private readonly scope = new Map<string, string>();
+  /** The image config's Env (ENV only). */
   private readonly env = new Map<string, string>();
   private readonly args = new Map<string, string | undefined>();
   private readonly init: StageEnvInit;
-  /** expansionEnv() until the next ARG/ENV; callers must not mutate it. */
-  private cached?: Map<string, string>;
 
   constructor(init: StageEnvInit = {}) {
     this.init = init;
-    for (const [k, v] of init.imageEnv ?? []) this.env.set(k, v);
+    for (const [k, v] of init.imageEnv ?? []) {
+      this.env.set(k, v);
+      this.scope.set(k, v);
+    }
   }
 
-  /** Variables for word expansion: declared ARGs with a value, overlaid by ENV (read-only). */
-  expansionEnv(): Map<string, string> {
-    if (this.cached) return this.cached;
-    const m = new Map<string, string>();
-    for (const [k, v] of this.args) if (v !== undefined) m.set(k, v);
-    for (const [k, v] of this.env) m.set(k, v);
-    this.cached = m;
-    return m;
+  /** Variables for word expansion (read-only view; it changes as ARG/ENV are applied). */
+  expansionEnv(): ReadonlyMap<string, string> {
+    return this.scope;
   }
 
   /** ENV only: what is stored in the image config. */
@@ -171,15 +193,11 @@ export class StageEnv {
     return new Map(this.env);
   }
 
-  /**
-   * What a RUN sees: ENV, plus declared ARGs with values, plus proxy build
-   * args even when undeclared (but ENV wins).
-   */
+  /** What a RUN sees: the scope, plus proxy build args even when undeclared (kept out of history). */
   runEnv(): Map<string, string> {
     const m = new Map<string, string>();
     for (const [k, v] of this.init.buildArgs ?? []) if (PROXY_ARGS.has(k)) m.set(k, v);
-    for (const [k, v] of this.args) if (v !== undefined) m.set(k, v);
-    for (const [k, v] of this.env) m.set(k, v);
+    for (const [k, v] of this.scope) m.set(k, v);
     return m;
   }
 
@@ -199,29 +217,34 @@ export class StageEnv {
       const unset = new Set<string>();
       const expandedArgs = [];
       for (const a of inst.args) {
-        // Each ARG on the line sees the ones before it.
-        const one = expandInstruction({ ...inst, args: [a] }, this.expansionEnv(), escape, this.init.lines);
-        for (const v of one.used) used.add(v);
-        for (const v of one.unset) unset.add(v);
-        const d = one.instruction.args[0];
-        let value = d.value;
-        const fromBuild = this.init.buildArgs?.get(d.key);
+        // Each ARG on the line sees the ones before it; a --build-arg value is taken as is.
+        let value: string | undefined;
+        const fromBuild = this.init.buildArgs?.get(a.key);
         if (fromBuild !== undefined) value = fromBuild;
-        else if (value === undefined && this.init.platformArgs?.has(d.key)) value = this.init.platformArgs.get(d.key);
-        else if (value === undefined && this.init.globalArgs?.has(d.key)) value = this.init.globalArgs.get(d.key);
-        this.args.set(d.key, value);
-        this.cached = undefined;
-        expandedArgs.push({ key: d.key, value });
+        else if (a.value !== undefined) {
+          const one = expandInstruction({ ...inst, args: [a] }, this.scope, escape, this.init.lines);
+          for (const v of one.used) used.add(v);
+          for (const v of one.unset) unset.add(v);
+          value = one.instruction.args[0].value;
+        } else if (this.init.platformArgs?.has(a.key)) value = this.init.platformArgs.get(a.key);
+        else if (this.init.globalArgs?.has(a.key)) value = this.init.globalArgs.get(a.key);
+        this.args.set(a.key, value);
+        if (value !== undefined) this.scope.set(a.key, value);
+        expandedArgs.push({ key: a.key, value });
       }
       return { instruction: { ...inst, args: expandedArgs } as T, used, unset };
     }
     if (inst.kind === 'ENV') {
       // All pairs see the environment from before the line (Docker: ENV abc=bye def=$abc gives def the old abc).
-      const r = expandInstruction(inst, this.expansionEnv(), escape, this.init.lines);
-      if (r.instruction.kind === 'ENV') for (const kv of r.instruction.pairs) this.env.set(kv.key, kv.value);
-      this.cached = undefined;
+      const r = expandInstruction(inst, this.scope, escape, this.init.lines);
+      if (r.instruction.kind === 'ENV') {
+        for (const kv of r.instruction.pairs) {
+          this.env.set(kv.key, kv.value);
+          this.scope.set(kv.key, kv.value);
+        }
+      }
       return r;
     }
-    return expandInstruction(inst, this.expansionEnv(), escape, this.init.lines);
+    return expandInstruction(inst, this.scope, escape, this.init.lines);
   }
 }

@@ -121,11 +121,7 @@ type Warn = (rule: string, message: string, inst: { location: { startLine: numbe
 function casingChecks(df: Dockerfile, warn: Warn): void {
   let upper = 0;
   let lower = 0;
-  const all: Instruction[] = [];
-  for (const i of df.instructions) {
-    all.push(i);
-    if (i.kind === 'ONBUILD') all.push(i.trigger);
-  }
+  const all: Instruction[] = df.instructions; // top-level only, as BuildKit walks the AST
   for (const i of all) {
     if (i.keyword === i.keyword.toUpperCase()) upper++;
     else if (i.keyword === i.keyword.toLowerCase()) lower++;
@@ -235,11 +231,17 @@ function stageInstructionChecks(s: Stage, inheritedAbsolute: boolean, warn: Warn
   const lastOf = new Map<string, Instruction>();
   for (const i of s.instructions) if (i.kind === 'CMD' || i.kind === 'ENTRYPOINT' || i.kind === 'HEALTHCHECK') lastOf.set(i.kind, i);
   let absoluteWorkdir = inheritedAbsolute;
+  let workdirSeen = inheritedAbsolute;
+  let shellSet = false;
   for (const i of s.instructions) {
     switch (i.kind) {
+      case 'SHELL':
+        shellSet = true;
+        break;
       case 'CMD':
       case 'ENTRYPOINT':
-        if (!i.json && i.command.length > 0) {
+        // With SHELL set, the shell form is deliberate (BuildKit checks the image's Shell).
+        if (!i.json && i.command.length > 0 && !shellSet) {
           warn('JSONArgsRecommended', `JSON arguments recommended for ${i.kind} to prevent unintended behavior related to OS signals`, i);
         }
         break;
@@ -247,8 +249,10 @@ function stageInstructionChecks(s: Stage, inheritedAbsolute: boolean, warn: Warn
         warn('MaintainerDeprecated', 'Maintainer instruction is deprecated in favor of using label', i);
         break;
       case 'WORKDIR':
+        // Only the first WORKDIR of a stage is checked: fixing it fixes the ones after it.
         if (i.path.startsWith('/') || i.path.startsWith('$')) absoluteWorkdir = true;
-        else if (!absoluteWorkdir) warn('WorkdirRelativePath', `Relative workdir '${i.path}' can have unexpected results if the base image changes`, i);
+        else if (!workdirSeen) warn('WorkdirRelativePath', `Relative workdir '${i.path}' can have unexpected results if the base image changes`, i);
+        workdirSeen = true;
         break;
       case 'ENV':
       case 'LABEL':

@@ -95,9 +95,8 @@ export function resolveGlobalArgs(df: Dockerfile, buildArgs: ReadonlyMap<string,
       for (const [k, v] of values) if (v !== undefined) env.set(k, v);
       let value: string | undefined;
       try {
-        const key = processWord(a.key, env, { escapeToken: df.escapeToken }).result;
-        value = buildArgs.get(key) ?? (a.value === undefined ? undefined : processWord(a.value, env, { escapeToken: df.escapeToken }).result);
-        values.set(key, value);
+        value = buildArgs.get(a.key) ?? (a.value === undefined ? undefined : processWord(a.value, env, { escapeToken: df.escapeToken }).result);
+        values.set(a.key, value);
       } catch (e) {
         throw e instanceof DockerfileError ? e.at(locate(df, inst)) : e;
       }

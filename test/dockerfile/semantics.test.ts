@@ -56,6 +56,19 @@ describe('ARG and ENV', () => {
     const { out } = dispatch(df, 0, { buildArgs: { CONT_IMG_VER: 'v2.0.1' } });
     assertSubset(pick(out, 'WORKDIR')[0], { path: '/v1.0.0' });
   });
+  test('an ARG after an ENV of the same name wins for expansion and RUN, not for the image (BuildKit order)', () => {
+    const df = parseDockerfile('FROM a\nENV V=env\nARG V\nWORKDIR /$V\n');
+    const { out, scope } = dispatch(df, 0, { buildArgs: { V: 'cli' } });
+    assertSubset(pick(out, 'WORKDIR')[0], { path: '/cli' });
+    assert.equal(scope.runEnv().get('V'), 'cli');
+    assert.equal(scope.imageEnv().get('V'), 'env');
+    assertSubset(pick(dispatch(df, 0).out, 'WORKDIR')[0], { path: '/env' });
+  });
+  test('a --build-arg value replaces the default without expanding it', () => {
+    const { out } = dispatch(parseDockerfile('FROM a\nARG X="${NEEDED:?must be set}"\nWORKDIR /$X\n'), 0, { buildArgs: { X: 'given' } });
+    assertSubset(pick(out, 'WORKDIR')[0], { path: '/given' });
+    assert.throws(() => dispatch(parseDockerfile('FROM a\nARG X="${NEEDED:?must be set}"\n'), 0), /NEEDED: must be set/);
+  });
   test('ENV from an ARG value (the reference pattern)', () => {
     const df = parseDockerfile('FROM a\nARG CONT_IMG_VER\nENV CONT_IMG_VER=${CONT_IMG_VER:-v1.0.0}\nWORKDIR /$CONT_IMG_VER\n');
     assertSubset(pick(dispatch(df, 0).out, 'WORKDIR')[0], { path: '/v1.0.0' });
@@ -129,6 +142,11 @@ describe('ARG and ENV', () => {
   test('EXPOSE rejects a bad port after expansion', () => {
     assert.throws(() => dispatch(parseDockerfile('FROM a\nEXPOSE 80/http\n'), 0), /invalid proto: http/);
     assert.throws(() => dispatch(parseDockerfile('FROM a\nEXPOSE abc\n'), 0), /invalid containerPort: abc/);
+  });
+  test('STOPSIGNAL accepts names and numbers, rejects others', () => {
+    for (const sig of ['SIGTERM', 'sigint', 'QUIT', '9', 'SIGRTMIN+3', 'RTMAX-1']) dispatch(parseDockerfile(`FROM a\nSTOPSIGNAL ${sig}\n`), 0);
+    assert.throws(() => dispatch(parseDockerfile('FROM a\nSTOPSIGNAL SIGFOO\n'), 0), /Invalid signal: SIGFOO/);
+    assert.throws(() => dispatch(parseDockerfile('FROM a\nSTOPSIGNAL 0\n'), 0), /Invalid signal: 0/);
   });
   test('VOLUME rejects an empty path', () => {
     assert.throws(() => dispatch(parseDockerfile('FROM a\nVOLUME ["/a", ""]\n'), 0), /VOLUME specified can not be an empty string/);
