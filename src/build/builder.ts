@@ -145,11 +145,12 @@ export class Builder {
       const final = await this.stage(this.resolved.target.index);
       const exportV = progress.start('exporting to image');
       exportV.status('exporting layers done');
+      const parent = await this.writeIntermediates(final.state);
       const image = await writeImage(this.images, final.state, {
         tags: this.req.tags,
         labels: this.req.labels,
         created: timestamp(this.req.sourceDateEpoch),
-        parent: final.state.baseId ?? null,
+        parent,
       });
       exportV.status(`writing image ${image.id} done`);
       for (const t of image.names) exportV.status(`naming to ${t} done`);
@@ -170,6 +171,27 @@ export class Builder {
       await Promise.allSettled([...this.stages.values()]);
       for (const c of this.cleanups.reverse()) await c().catch(() => {});
     }
+  }
+
+  /**
+   * Each filesystem step of the target's chain is kept as an untagged image
+   * whose parent is the step before (`images -a`, `history`), as docker's
+   * classic builder did. Returns the parent for the final image.
+   */
+  private async writeIntermediates(final: StageState): Promise<string | null> {
+    const finalLayers = new Set(final.layers.map((l) => l.blob.digest));
+    let parent: string | null = final.baseId ?? null;
+    const seen = new Set<string>();
+    for (const step of this.exported) {
+      const s = step.state;
+      if (s.layers.length === 0 || !s.layers.every((l) => finalLayers.has(l.blob.digest))) continue;
+      const top = s.layers[s.layers.length - 1].blob.digest;
+      if (seen.has(top)) continue;
+      seen.add(top);
+      const img = await writeImage(this.images, s, { tags: [], labels: {}, created: timestamp(this.req.sourceDateEpoch), parent });
+      parent = img.id;
+    }
+    return parent;
   }
 
   /** Unpacks the layers of a state that came from an imported cache (its blobs are in the content store). */

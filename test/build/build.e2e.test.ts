@@ -242,3 +242,19 @@ test('a build context and Dockerfile from stdin', { skip }, async () => {
   rmSync(ctx, { recursive: true });
 });
 
+
+test('images -a lists each build step as an untagged image that history names', { skip }, async () => {
+  const ctx = ctxDir({ 'a.txt': 'a\n', Dockerfile: 'FROM busybox:latest\nCOPY a.txt /a.txt\nRUN cp /a.txt /b.txt\nCMD ["cat", "/b.txt"]\n' });
+  const id = (await tugOk(['build', '-q', '-t', 'steps:1', ctx], { root: R.root })).stdout.trim();
+  const all = (await tugOk(['images', '-a', '--no-trunc', '--format', '{{.ID}} {{.Repository}}'], { root: R.root })).stdout;
+  const plain = (await tugOk(['images', '--no-trunc', '--format', '{{.ID}} {{.Repository}}'], { root: R.root })).stdout;
+  const hist = (await tugOk(['history', '-q', '--no-trunc', 'steps:1'], { root: R.root })).stdout.trim().split('\n');
+  assert.equal(hist[0], id);
+  const steps = hist.slice(1, 3); // the RUN and COPY steps, newest first
+  for (const s of steps) {
+    assert.match(s, /^sha256:/, 'each step has an image id');
+    assert.ok(all.includes(`${s} <none>`), 'images -a lists the step image');
+    assert.ok(!plain.includes(s), 'images without -a hides intermediate images');
+  }
+  rmSync(ctx, { recursive: true });
+});
