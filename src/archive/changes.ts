@@ -2,7 +2,8 @@
 // with every parent directory of a change reported as changed (as Docker).
 import type { BigIntStats } from 'node:fs';
 import { compareTrees } from './compare.js';
-import { compareNames, isOverlayWhiteout, lstatOrNull, sortedNames, walkTree } from './tree.js';
+import { lstatSync, readdirSync } from 'node:fs';
+import { compareNames, isOverlayWhiteout, lstatOrNull, walkTree } from './tree.js';
 import { getXattr, OPAQUE_XATTR, readXattrs } from './xattr.js';
 
 export type ChangeKind = 'A' | 'C' | 'D';
@@ -69,30 +70,76 @@ export async function lookupLayered(lowers: readonly string[], rel: string): Pro
   return null;
 }
 
-/** Names in a directory as the overlay of the lower layers shows it. */
-async function layeredNames(lowers: readonly string[], rel: string): Promise<string[]> {
-  const names = new Set<string>();
-  for (const layer of lowers) for (const n of await sortedNames(`${layer}/${rel}`)) names.add(n);
-  const out: string[] = [];
-  for (const n of names) if (await lookupLayered(lowers, `${rel}/${n}`)) out.push(n);
-  return out;
+/** A path in the lower layers: the first layer that has it, and the directories it merges (top first). */
+interface LowerHit {
+  abs: string;
+  st: BigIntStats;
+  /** For a directory: its dirs in each layer that shows through (an opaque one ends the list). */
+  dirs: string[];
 }
 
-/** Changes recorded in an overlayfs upper dir over the given lower layer dirs (top first). */
+/** Finds name under a directory whose visible per-layer copies are parentDirs (top first). */
+function findInLayers(parentDirs: readonly string[], name: string): LowerHit | null {
+  let hit: LowerHit | null = null;
+  for (const d of parentDirs) {
+    const abs = `${d}/${name}`;
+    const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (!st) continue;
+    if (isOverlayWhiteout(st)) break;
+    if (!hit) hit = { abs, st, dirs: [] };
+    if (!st.isDirectory() || !hit.st.isDirectory()) break; // a non-directory hides what lies below
+    hit.dirs.push(abs);
+    if (isOpaque(abs)) break;
+  }
+  return hit;
+}
+
+/** Names the merged lower directory shows. */
+function visibleNames(dirs: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const hidden = new Set<string>();
+  for (const d of dirs) {
+    for (const n of readdirSync(d)) {
+      if (seen.has(n) || hidden.has(n)) continue;
+      const st = lstatSync(`${d}/${n}`, { bigint: true, throwIfNoEntry: false });
+      if (!st) continue;
+      if (isOverlayWhiteout(st)) hidden.add(n);
+      else seen.add(n);
+    }
+  }
+  return [...seen];
+}
+
+/**
+ * Changes recorded in an overlayfs upper dir over the given lower layer dirs
+ * (top first). Each lower directory's per-layer copies are worked out once,
+ * as the walk enters it, so a lookup costs one lstat per layer that has the
+ * parent directory.
+ */
 export async function changes(upperDir: string, lowerDirs: readonly string[] = []): Promise<Change[]> {
   const set = new ChangeSet();
+  const dirs = new Map<string, string[]>([['', [...lowerDirs]]]);
   for await (const e of walkTree(upperDir)) {
+    const slash = e.rel.lastIndexOf('/');
+    const parentRel = slash === -1 ? '' : e.rel.slice(0, slash);
+    const name = e.rel.slice(slash + 1);
     if (isOverlayWhiteout(e.st)) {
       set.add(e.rel, 'D');
       continue;
     }
-    const lower = await lookupLayered(lowerDirs, e.rel);
-    if (!lower) {
-      set.add(e.rel, 'A');
-      continue;
-    }
-    if (e.st.isDirectory() && lower.st.isDirectory()) {
+    const lower = findInLayers(dirs.get(parentRel) ?? [], name);
+    if (e.st.isDirectory()) {
       const opaque = isOpaque(e.abs);
+      // below an opaque upper directory nothing of the lower layers shows
+      dirs.set(e.rel, opaque || !lower ? [] : lower.dirs);
+      if (!lower) {
+        set.add(e.rel, 'A');
+        continue;
+      }
+      if (!lower.st.isDirectory()) {
+        set.add(e.rel, 'C');
+        continue;
+      }
       const same =
         (e.st.mode & 0o7777n) === (lower.st.mode & 0o7777n) &&
         e.st.uid === lower.st.uid &&
@@ -101,13 +148,13 @@ export async function changes(upperDir: string, lowerDirs: readonly string[] = [
       if (!same || opaque) set.add(e.rel, 'C');
       if (opaque) {
         // everything the lower layers had in it is gone unless the upper has it again
-        for (const n of await layeredNames(lowerDirs, e.rel)) {
-          if (!(await lstatOrNull(`${e.abs}/${n}`))) set.add(`${e.rel}/${n}`, 'D');
+        for (const n of visibleNames(lower.dirs)) {
+          if (!lstatSync(`${e.abs}/${n}`, { throwIfNoEntry: false })) set.add(`${e.rel}/${n}`, 'D');
         }
       }
       continue;
     }
-    set.add(e.rel, 'C');
+    set.add(e.rel, lower ? 'C' : 'A');
   }
   return set.list();
 }
