@@ -10,6 +10,7 @@ import { newId, randomName, NAME_RE } from './names.js';
 import { paths } from './paths.js';
 import type { ContainerService } from './service.js';
 import { DEFAULT_PATH_ENV, effectiveCaps } from './spec.js';
+import { normaliseSignal } from './signals.js';
 import type { ContainerConfig, ContainerRecord, Healthcheck, MountSpec } from './types.js';
 
 export interface CreateRequest extends Omit<ContainerConfig, 'imageId' | 'entrypoint' | 'cmd' | 'workingDir' | 'user' | 'stopSignal' | 'stopTimeout' | 'healthcheck' | 'hostname' | 'snapshotKey'> {
@@ -83,6 +84,7 @@ export async function createContainer(svc: ContainerService, req: CreateRequest)
     throw new TugError('ALREADY_EXISTS', `the container name "/${req.name}" is already in use by container "${clash.id}"`, { hint: 'remove (or rename) that container to be able to reuse that name' });
   }
   effectiveCaps(req); // validates --cap-add/--cap-drop names up front
+  if (req.stopSignal !== undefined) normaliseSignal(req.stopSignal);
   svc.runtime(req.runtime); // validates --runtime
   let image: ResolvedImage;
   if (req.rootfsDir) {
@@ -140,7 +142,13 @@ export async function createContainer(svc: ContainerService, req: CreateRequest)
   };
   mkdirSync(paths.ctrDir(svc.p, id), { recursive: true, mode: 0o700 });
   try {
-    if (config.snapshotKey) await (await imageSource(svc.p.root)).prepare(config.snapshotKey, image.id);
+    if (config.snapshotKey) {
+      const init = {
+        dirs: ['/proc', '/sys', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue'],
+        files: ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', ...(config.init ? ['/sbin/docker-init'] : [])],
+      };
+      config.initLayer = (await (await imageSource(svc.p.root)).prepare(config.snapshotKey, image.id, init)) ?? undefined;
+    }
     svc.store.insert(rec);
   } catch (e) {
     if (config.snapshotKey) await (await imageSource(svc.p.root)).remove(config.snapshotKey).catch(() => {});

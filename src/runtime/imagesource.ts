@@ -10,6 +10,11 @@ export interface ResolvedImage {
   ref: string;
 }
 
+export interface InitPaths {
+  dirs: string[];
+  files: string[];
+}
+
 export interface Change {
   kind: 'A' | 'C' | 'D';
   path: string;
@@ -17,8 +22,14 @@ export interface Change {
 
 export interface ImageSource {
   resolve(ref: string): Promise<ResolvedImage>;
-  /** Creates the container's writable snapshot on top of the image. */
-  prepare(key: string, imageId: string): Promise<void>;
+  /**
+   * Creates the container's writable snapshot on top of the image, with an
+   * "init" layer between them holding the engine's mount points (docker's
+   * -init layer), so diff and commit show only what the container changed.
+   * Returns the init layer's id (removeInit when the container goes).
+   */
+  prepare(key: string, imageId: string, init: InitPaths): Promise<string | null>;
+  removeInit(initId: string): Promise<void>;
   mount(key: string, target: string): Promise<void>;
   unmount(target: string): Promise<void>;
   remove(key: string): Promise<void>;

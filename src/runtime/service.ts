@@ -55,7 +55,9 @@ export class ContainerService {
 
   /** Finds a container (docker's lookup rules) with its state brought up to date. */
   async get(ref: string): Promise<ContainerRecord> {
-    return this.refresh(this.store.mustFind(ref));
+    const rec = await this.refresh(this.store.mustFind(ref));
+    if (!this.store.get(rec.id)) return this.store.mustFind(rec.id); // removed (--rm) while we looked: NOT_FOUND
+    return rec;
   }
 
   async list(): Promise<ContainerRecord[]> {
@@ -96,11 +98,16 @@ export class ContainerService {
    */
   async refresh(rec: ContainerRecord): Promise<ContainerRecord> {
     const st = rec.state.status;
+    if (st === 'exited' && rec.config.autoRemove && rec.config.restartPolicy.name === 'no' && !pidAlive(rec.state.foregroundPid)) {
+      // --rm whose remover died half-way (foreground tug killed after the exit): finish the job
+      await this.remove(rec, true);
+      return rec;
+    }
     if (st !== 'running' && st !== 'paused' && st !== 'restarting') return rec;
     const exit = this.readExitCode(rec.id);
     if (exit) return this.markExited(rec, exit.code, exit.at, '');
-    if (st === 'restarting') return rec;
     if (this.conmonAlive(rec.id)) return rec;
+    if (st === 'restarting' && pidAlive(rec.state.starterPid ?? 0)) return rec; // a start in progress
     // conmon is gone: look once more (it writes the file before exiting), then give up on the code.
     const again = this.readExitCode(rec.id);
     if (again) return this.markExited(rec, again.code, again.at, '');
@@ -140,6 +147,8 @@ export class ContainerService {
 
   /** Gives back what a started container holds: runtime state, rootfs mount, network, cgroups. Idempotent. */
   async release(rec: ContainerRecord): Promise<void> {
+    const cur = this.store.get(rec.id);
+    if (cur && cur.state.held === false) return; // released already (teardown twice makes netavark complain)
     const rt = this.runtime(rec.config.runtime);
     try {
       rt.delete(rec.id, true);
@@ -157,6 +166,10 @@ export class ContainerService {
     try {
       unlinkSync(`${paths.socketDir(this.p)}/${rec.id}`);
     } catch { /* none */ }
+    this.store.updateState(rec.id, (s) => {
+      if (s.status === 'running' || s.status === 'paused' || s.status === 'restarting') return false;
+      s.held = false;
+    });
   }
 
   /** Deletes a stopped container and everything it owns. */
@@ -165,6 +178,7 @@ export class ContainerService {
     if (rec.config.snapshotKey) {
       const src = await imageSource(this.p.root);
       await src.remove(rec.config.snapshotKey).catch(() => {}); // another cleanup may have got there first
+      if (rec.config.initLayer) await src.removeInit(rec.config.initLayer);
     }
     rmSync(paths.bundle(this.p, rec.id), { recursive: true, force: true });
     rmSync(paths.ctrDir(this.p, rec.id), { recursive: true, force: true });

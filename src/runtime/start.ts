@@ -108,6 +108,8 @@ export async function startContainer(svc: ContainerService, rec0: ContainerRecor
     s.status = 'restarting'; // "starting": the exit command of the previous run must not touch it
     s.foregroundPid = opts.foregroundPid ?? 0;
     s.stoppedByUser = false;
+    s.held = true;
+    s.starterPid = process.pid;
     s.error = '';
   });
   if (!claimed) throw new TugError('NOT_FOUND', `No such container: ${rec0.id}`);
@@ -197,6 +199,7 @@ export async function startContainer(svc: ContainerService, rec0: ContainerRecor
     svc.store.updateState(id, (s) => {
       if (s.generation !== gen) return false;
       s.status = s.startedAt ? 'exited' : 'created';
+      s.held = false;
       s.error = (e as Error).message;
       s.exitCode = (e as TugError).exitCode ?? 125;
     });

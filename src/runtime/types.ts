@@ -51,6 +51,8 @@ export interface ContainerConfig {
   rootfsDir?: string;
   /** Snapshot key when the rootfs comes from an image. */
   snapshotKey?: string;
+  /** The init layer under the container's snapshot (engine mount points). */
+  initLayer?: string;
   entrypoint: string[];
   cmd: string[];
   env: string[];
@@ -112,6 +114,10 @@ export interface ContainerState {
   health?: HealthState;
   /** Bumped at every start, so an old conmon's exit command cannot clean up a newer run. */
   generation: number;
+  /** Set while a start holds resources (mount, network, runtime state); cleared once released. */
+  held?: boolean;
+  /** The tug process doing a start (status "restarting" until it is done). */
+  starterPid?: number;
 }
 
 export interface ContainerRecord {
