@@ -62,7 +62,8 @@ export async function inspectImage(svc: ImageService, img: ImageRecord): Promise
     RepoTags: img.names.map(familiarName),
     RepoDigests: img.repoDigests.map((d) => familiarString(parseRef(d))),
     Parent: img.parent ?? '',
-    Comment: cfg.comment ?? '',
+    // docker's top-level comment, else (our configs) the last history entry's, which is where import/commit put it
+    Comment: cfg.comment ?? cfg.history?.[cfg.history.length - 1]?.comment ?? '',
     Created: cfg.created ?? '',
     DockerVersion: cfg.docker_version ?? '',
     Author: cfg.author ?? '',

@@ -10,6 +10,7 @@ import { MediaType } from '../oci/mediatypes.js';
 import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig, Manifest } from '../oci/types.js';
 import { TugError } from '../util/errors.js';
 import { chainIDs } from './chain.js';
+import { configBytes, goTimeString } from './configjson.js';
 import { containersUsingImage } from './inuse.js';
 import { writeLayer, type StoredLayer } from './layerwrite.js';
 import { ImageRecords } from './records.js';
@@ -241,30 +242,31 @@ export class ImageService {
         if ('stored' in l) newLayers.push(l.stored);
         else newLayers.push(await writeLayer(this.content, l.tar, { check: l.check, compress: l.compress, what: l.what, beforeCommit: noteNew }));
       }
-      const when = opts.created ?? nowRfc3339();
+      const when = goTimeString(opts.created ?? nowRfc3339()) as string;
       const history: HistoryEntry[] = [
         ...(baseConfig?.history ?? []),
         ...(opts.history ?? newLayers.map((): HistoryEntry => ({ created: when, ...(opts.comment ? { comment: opts.comment } : {}) }))),
       ];
-      const config: ImageConfig & { comment?: string } = {
-        architecture: opts.platform?.architecture ?? baseConfig?.architecture ?? goArch(),
-        ...(opts.author ?? baseConfig?.author ? { author: opts.author ?? baseConfig?.author } : {}),
-        ...(opts.comment !== undefined ? { comment: opts.comment } : {}),
-        config: opts.config ?? baseConfig?.config ?? {},
+      // No top-level "comment": it is not in the OCI struct, and Go tools drop it
+      // when converting (changing the id); the history entry carries it.
+      const config: ImageConfig = {
         created: when,
-        history,
-        os: opts.platform?.os ?? baseConfig?.os ?? 'linux',
-        rootfs: { type: 'layers', diff_ids: [...(baseConfig?.rootfs.diff_ids ?? []), ...newLayers.map((l) => l.diffID)] },
+        ...(opts.author ?? baseConfig?.author ? { author: opts.author ?? baseConfig?.author } : {}),
+        architecture: opts.platform?.architecture ?? baseConfig?.architecture ?? goArch(),
         ...(opts.platform?.variant ?? baseConfig?.variant ? { variant: opts.platform?.variant ?? baseConfig?.variant } : {}),
+        os: opts.platform?.os ?? baseConfig?.os ?? 'linux',
+        config: opts.config ?? baseConfig?.config ?? {},
+        rootfs: { type: 'layers', diff_ids: [...(baseConfig?.rootfs.diff_ids ?? []), ...newLayers.map((l) => l.diffID)] },
+        history,
       };
-      const configBytes = Buffer.from(JSON.stringify(config));
-      const configDigest = sha256(configBytes);
+      const cfgBytes = configBytes(config);
+      const configDigest = sha256(cfgBytes);
       await noteNew(configDigest);
-      await this.content.write(configBytes, { digest: configDigest, size: configBytes.length });
+      await this.content.write(cfgBytes, { digest: configDigest, size: cfgBytes.length });
       const manifest: Manifest = {
         schemaVersion: 2,
         mediaType: MediaType.OciManifest,
-        config: { mediaType: MediaType.OciConfig, digest: configDigest, size: configBytes.length },
+        config: { mediaType: MediaType.OciConfig, digest: configDigest, size: cfgBytes.length },
         layers: [
           ...(baseManifest?.layers ?? []),
           ...newLayers.map((l): Descriptor => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
