@@ -3,9 +3,9 @@
 // next pull (this process's retry or a later `tug pull`) continues with a
 // Range request; the writer hashes every byte (old and new) and commit checks
 // digest and size, so a lying server never gets anything stored.
-import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { createGunzip, type Gunzip } from 'node:zlib';
+import { Worker } from 'node:worker_threads';
+import type { DiffWorkerIn, DiffWorkerOut } from './diff-worker.js';
 import { pipeline } from 'node:stream/promises';
 import type { ContentStore, ContentWriter } from '../content/index.js';
 import type { Descriptor, Digest } from '../oci/types.js';
@@ -38,56 +38,101 @@ export interface FetchBlobResult {
 }
 
 /**
- * Hashes the uncompressed tar as the compressed bytes flow by (gunzip runs on
- * libuv's thread pool), so recording a pulled image need not read every layer
- * again. Gives up quietly on anything it cannot read (zstd, corrupt data): the
- * image service then measures the layer itself.
+ * Measures the uncompressed tar's digest and size (the diffID) as the
+ * compressed bytes flow by: each chunk is copied to a worker thread that
+ * gunzips and hashes it, so the download's thread only hashes what it stores.
+ * Gives up quietly on what it cannot read (zstd, corrupt data): the image
+ * service then measures the layer itself.
  */
+class DiffMeter {
+  private static instance?: DiffMeter;
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly streams = new Map<number, DiffTap>();
+
+  static shared(): DiffMeter {
+    DiffMeter.instance ??= new DiffMeter();
+    return DiffMeter.instance;
+  }
+
+  private constructor() {
+    this.worker = new Worker(new URL('./diff-worker.js', import.meta.url));
+    this.worker.unref();
+    this.worker.on('message', (m: DiffWorkerOut) => this.streams.get(m.id)?.onMessage(m));
+    this.worker.on('error', (e) => {
+      for (const s of this.streams.values()) s.onMessage({ id: 0, error: e.message });
+      this.streams.clear();
+      DiffMeter.instance = undefined;
+    });
+  }
+
+  open(): DiffTap {
+    const id = this.nextId++;
+    const tap = new DiffTap(id, (m, transfer) => this.worker.postMessage(m, transfer), () => this.streams.delete(id));
+    this.streams.set(id, tap);
+    this.worker.postMessage({ op: 'open', id } satisfies DiffWorkerIn);
+    return tap;
+  }
+}
+
+/** bytes a stream may have in the worker's queue before the download waits for it */
+const DIFF_WINDOW = 32 * 1024 * 1024;
+
 class DiffTap extends Transform {
-  private gunzip?: Gunzip;
-  private readonly hash = createHash('sha256');
-  private size = 0;
-  private kind?: 'gzip' | 'none' | 'other';
-  failed = false;
-  constructor() {
+  private inflight = 0;
+  private waiting?: () => void;
+  private readonly outcome: Promise<{ diffID: Digest; diffSize: number; kind?: string } | undefined>;
+  private settle!: (v: { diffID: Digest; diffSize: number; kind?: string } | undefined) => void;
+
+  constructor(
+    private readonly id: number,
+    private readonly post: (m: DiffWorkerIn, transfer?: ArrayBuffer[]) => void,
+    private readonly forget: () => void,
+  ) {
     super({ highWaterMark: 1 << 20 });
+    this.outcome = new Promise((r) => (this.settle = r));
   }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    if (this.kind === undefined) {
-      this.kind = chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b ? 'gzip' : chunk.length >= 4 && chunk.readUInt32LE(0) === 0xfd2fb528 ? 'other' : 'none';
-      if (this.kind === 'gzip') {
-        this.gunzip = createGunzip({ chunkSize: 1 << 20 });
-        this.gunzip.on('data', (c: Buffer) => {
-          this.hash.update(c);
-          this.size += c.length;
-        });
-        this.gunzip.on('error', () => {
-          this.failed = true;
-        });
+
+  onMessage(m: DiffWorkerOut): void {
+    if ('acked' in m) {
+      this.inflight -= m.acked;
+      if (this.waiting && this.inflight < DIFF_WINDOW) {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w();
       }
-    }
-    if (this.kind === 'gzip' && this.gunzip && !this.failed) {
-      if (!this.gunzip.write(chunk)) {
-        this.gunzip.once('drain', () => cb(null, chunk));
-        return;
-      }
-    }
-    cb(null, chunk);
-  }
-  override _flush(cb: TransformCallback): void {
-    if (this.kind !== 'gzip' || !this.gunzip || this.failed) {
-      cb();
       return;
     }
-    const gz = this.gunzip;
-    gz.once('end', () => cb());
-    gz.once('error', () => cb());
-    gz.end();
+    this.forget();
+    this.waiting?.();
+    this.settle(m.error || !m.diffID ? undefined : { diffID: m.diffID, diffSize: m.diffSize ?? 0, kind: m.kind });
   }
-  result(blobDigest: Digest, blobSize: number): { diffID: Digest; diffSize: number } | undefined {
-    if (this.failed || this.kind === 'other') return undefined;
-    if (this.kind === 'none' || this.kind === undefined) return { diffID: blobDigest, diffSize: blobSize };
-    return { diffID: `sha256:${this.hash.digest('hex')}`, diffSize: this.size };
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    // a private copy whose memory moves to the worker (no second copy on the way)
+    const copy = new Uint8Array(chunk);
+    this.inflight += copy.byteLength;
+    this.post({ op: 'data', id: this.id, buf: copy }, [copy.buffer as ArrayBuffer]);
+    if (this.inflight >= DIFF_WINDOW) this.waiting = () => cb(null, chunk);
+    else cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.post({ op: 'end', id: this.id });
+    cb();
+  }
+
+  /** The diff once the worker is done; undefined when it could not be measured. */
+  async result(blobDigest: Digest, blobSize: number): Promise<{ diffID: Digest; diffSize: number } | undefined> {
+    const r = await this.outcome;
+    if (!r) return undefined;
+    if (r.kind === 'none') return { diffID: blobDigest, diffSize: blobSize };
+    return { diffID: r.diffID, diffSize: r.diffSize };
+  }
+
+  /** Abandons the measurement (the stream was interrupted). */
+  cancel(): void {
+    this.post({ op: 'end', id: this.id });
   }
 }
 
@@ -171,7 +216,8 @@ export async function fetchBlobInto(client: RegistryClient, repository: string, 
             opts.onProgress?.(base + limiter.seen, desc.size);
           }, what);
           if (base !== 0) tapValid = false;
-          tap = tapValid ? new DiffTap() : undefined;
+          tap?.cancel();
+          tap = tapValid ? DiffMeter.shared().open() : undefined;
           if (tap) await pipeline(res.body, limiter, tap, w.stream());
           else await pipeline(res.body, limiter, w.stream());
           // a body that ended early (no error, fewer bytes): continue from where it stopped
@@ -201,7 +247,8 @@ export async function fetchBlobInto(client: RegistryClient, repository: string, 
         }
         throw e;
       }
-      const diff = tapValid && tap ? tap.result(desc.digest, desc.size) : undefined;
+      const diff = tapValid && tap ? await tap.result(desc.digest, desc.size) : undefined;
+      if (!tapValid) tap?.cancel();
       return { transferred, resumedFrom, existed: false, diff };
     }
   } catch (e) {
