@@ -44,13 +44,16 @@ const PORT_RE = /^(\d+)(?:-(\d+))?(?:\/([A-Za-z]+))?$/;
 export function expandInstruction<T extends Instruction>(inst: T, env: Env, escapeToken = '\\', lines?: string[]): Expanded<T> {
   const used = new Set<string>();
   const unset = new Set<string>();
+  let current = ''; // the word being expanded, to point the caret at it on error
   const word = (w: string): string => {
+    current = w;
     const r = processWord(w, env, { escapeToken });
     for (const v of r.matched) used.add(v);
     for (const v of r.unmatched) unset.add(v);
     return r.result;
   };
   const words = (w: string): string[] => {
+    current = w;
     const r = processWord(w, env, { escapeToken });
     for (const v of r.matched) used.add(v);
     for (const v of r.unmatched) unset.add(v);
@@ -135,7 +138,18 @@ export function expandInstruction<T extends Instruction>(inst: T, env: Env, esca
   } catch (e) {
     if (e instanceof DockerfileError) {
       const line = inst.location.startLine;
-      throw e.at({ file: inst.location.file, line, column: 1, source: lines?.[line - 1] });
+      // Point at the word when it appears on one of the instruction's lines.
+      let at = line;
+      let column = 1;
+      for (let n = line; lines && current && n <= inst.location.endLine; n++) {
+        const idx = (lines[n - 1] ?? '').indexOf(current);
+        if (idx >= 0) {
+          at = n;
+          column = idx + 1;
+          break;
+        }
+      }
+      throw e.at({ file: inst.location.file, line: at, column, source: lines?.[at - 1] });
     }
     throw e;
   }

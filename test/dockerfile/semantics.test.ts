@@ -170,7 +170,7 @@ describe('ARG and ENV', () => {
   });
   test('an expansion error carries the instruction location', () => {
     const df = parseDockerfile('FROM a\n\nWORKDIR ${X:?X must be set}\n');
-    assert.throws(() => dispatch(df, 0), (e: unknown) => e instanceof DockerfileError && /Dockerfile:3:1: failed to process ".*": X: X must be set/.test(e.message));
+    assert.throws(() => dispatch(df, 0), (e: unknown) => e instanceof DockerfileError && /^Dockerfile:3:9: failed to process ".*": X: X must be set\n 3 \| WORKDIR \$\{X:\?X must be set\}\n {3}\| {9}\^$/.test(e.message));
   });
 });
 
