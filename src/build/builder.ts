@@ -28,6 +28,7 @@ import { prepareMounts, type SecretSource, type SshSource } from './steps/mounts
 import { writeImage } from './export.js';
 import { resolveUser } from '../runtime/user.js';
 import type { CacheExporter, CacheImporter, ExportedStep } from './remote-cache.js';
+import { StepLog, recordBuildSteps, recordStepLog } from './steplog.js';
 
 export interface BuildRequest {
   root: string;
@@ -77,6 +78,13 @@ function timestamp(epoch?: number): string {
   return epoch !== undefined ? new Date(epoch * 1000).toISOString().replace('.000Z', 'Z') : new Date().toISOString();
 }
 
+/** The newest history time of a config (what BuildKit stamps a cached image with). */
+function lastCreated(config: ImageConfig): string | undefined {
+  const h = config.history ?? [];
+  for (let i = h.length - 1; i >= 0; i--) if (h[i].created) return h[i].created;
+  return config.created;
+}
+
 function stagePrefix(rs: ResolvedStage, multi: boolean): string {
   if (!multi) return '';
   return rs.name ?? `stage-${rs.index}`;
@@ -97,7 +105,9 @@ export class Builder {
   private readonly stages = new Map<number, Promise<StageResult>>();
   private readonly runSteps: RunStep[] = [];
   private readonly explanations: string[] = [];
-  private previous?: RunStep[];
+  private previousLoaded = false;
+  private previousRun?: RunStep[];
+  private targetId = '';
   private df!: Dockerfile;
   private ctx?: BuildContext;
   private resolved!: ReturnType<typeof resolveStages>;
@@ -107,6 +117,9 @@ export class Builder {
   private readonly cleanups: Array<() => Promise<void>> = [];
   private readonly exported: ExportedStep[] = [];
   private readonly cacheMountIds = new Set<string>();
+  /** Full step logs (steplog.ts): the step each RUN vertex runs, and its committed log. */
+  private readonly vertexSteps = new Map<Vertex, { key: string; description: string }>();
+  private readonly stepLogs = new Map<Vertex, { digest: Digest; size: number }>();
 
   constructor(private readonly req: BuildRequest) {
     this.images = ImageService.open(req.root);
@@ -137,30 +150,33 @@ export class Builder {
     }
     const warnings = lint(this.df, {});
     const targetId = digestOf({ context: this.req.contextDir, dockerfile: this.req.dockerfileName, target: this.resolved.target.index });
-    this.previous = this.cache.lastRun(targetId);
+    this.targetId = targetId;
 
     await this.loadBaseImages();
+    let builtImage: string | null = null;
     try {
       for (const rs of this.resolved.stages) this.stage(rs.index);
       const final = await this.stage(this.resolved.target.index);
       const exportV = progress.start('exporting to image');
       exportV.status('exporting layers done');
       const parent = await this.writeIntermediates(final.state);
+      const targetChain = new Set(final.state.layers.map((l) => l.blob.digest));
+      const cacheSteps = this.exported.map((s) => ({ ...s, inTarget: s.state.layers.every((l) => targetChain.has(l.blob.digest)) }));
       const image = await writeImage(this.images, final.state, {
         tags: this.req.tags,
         labels: this.req.labels,
-        created: timestamp(this.req.sourceDateEpoch),
+        created: lastCreated(final.state.config) ?? timestamp(this.req.sourceDateEpoch),
         parent,
+        extraConfig: this.req.cacheExporter?.inline?.(cacheSteps), // --cache-to type=inline
       });
+      builtImage = image.id;
       exportV.status(`writing image ${image.id} done`);
       for (const t of image.names) exportV.status(`naming to ${t} done`);
       exportV.done();
       this.cache.recordRun(targetId, this.runSteps);
       if (this.req.cacheExporter) {
         const exportV = progress.start('exporting cache');
-        const targetChain = new Set(final.state.layers.map((l) => l.blob.digest));
-        const steps = this.exported.map((s) => ({ ...s, inTarget: s.state.layers.every((l) => targetChain.has(l.blob.digest)) }));
-        await this.req.cacheExporter.export(steps, [...this.cacheMountIds]);
+        await this.req.cacheExporter.export(cacheSteps, [...this.cacheMountIds]);
         exportV.done();
       }
       this.ctx?.flush();
@@ -170,6 +186,11 @@ export class Builder {
       // every stage settles before cleanup, so no step is left with a mount
       await Promise.allSettled([...this.stages.values()]);
       for (const c of this.cleanups.reverse()) await c().catch(() => {});
+      try {
+        recordBuildSteps(this.db, builtImage, this.runSteps.map((s) => s.key));
+      } catch {
+        /* the log index is a convenience: never fail a build over it */
+      }
     }
   }
 
@@ -188,10 +209,19 @@ export class Builder {
       const top = s.layers[s.layers.length - 1].blob.digest;
       if (seen.has(top)) continue;
       seen.add(top);
-      const img = await writeImage(this.images, s, { tags: [], labels: {}, created: timestamp(this.req.sourceDateEpoch), parent });
+      const img = await writeImage(this.images, s, { tags: [], labels: {}, created: lastCreated(s.config) ?? timestamp(this.req.sourceDateEpoch), parent });
       parent = img.id;
     }
     return parent;
+  }
+
+  /** The last build of this target, read only when a step misses (it can be large). */
+  private get previous(): RunStep[] | undefined {
+    if (!this.previousLoaded) {
+      this.previousRun = this.cache.lastRun(this.targetId);
+      this.previousLoaded = true;
+    }
+    return this.previousRun;
   }
 
   /** Unpacks the layers of a state that came from an imported cache (its blobs are in the content store). */
@@ -312,7 +342,8 @@ export class Builder {
     for (let i = 0; i < instructions.length; i++) {
       const raw = instructions[i];
       const inst = env.apply(raw).instruction;
-      const meta = applyMetadata(state.config, inst, now, flags);
+      // a metadata step takes the time of the step before it, so a fully cached rebuild gives the same image id
+      const meta = applyMetadata(state.config, inst, lastCreated(state.config) ?? now, flags);
       if (meta) {
         key = stepKey(key, { definition: meta.history.created_by ?? '', inputs: {} });
         meta.config.history = [...(meta.config.history ?? []), meta.history];
@@ -324,6 +355,7 @@ export class Builder {
         const step = await this.describe(inst, state, env, rs);
         const nextKey = stepKey(key, step);
         this.runSteps.push({ stage: prefix || 'default', index: i + 2, key: nextKey, step });
+        this.vertexSteps.set(vertex, { key: nextKey, description: `${label(i + 2)} ${raw.original.trim()}`.slice(0, 200) });
         const skipCache = this.req.noCache || (prefix !== '' && this.req.noCacheFilter.includes(prefix)) || (rs.name !== undefined && this.req.noCacheFilter.includes(rs.name));
         let hit = skipCache ? undefined : this.cache.get(nextKey);
         if (!hit && !skipCache && this.req.cacheImporter) {
@@ -343,14 +375,20 @@ export class Builder {
           this.explanations.push(`${label(i + 2)} ${raw.original.trim()}: ${why}`);
           vertex.status(`cache miss: ${why}`);
           parentMissed = true;
+          if (inst.kind === 'RUN' && this.req.cacheImporter?.restoreCacheMount) {
+            for (const m of inst.mounts) if (m.type === 'cache') await this.req.cacheImporter.restoreCacheMount(m.id);
+          }
           const r = await this.execute(inst, state, env, rs, vertex, now);
           state = r.state;
           this.cache.put(nextKey, state, r.size, `${label(i + 2)} ${raw.original.trim()}`.slice(0, 200));
+          const log = this.stepLogs.get(vertex);
+          if (log) recordStepLog(this.db, nextKey, log, this.vertexSteps.get(vertex)?.description ?? nextKey);
           vertex.done();
           this.stepsRun++;
         }
         key = nextKey;
         this.exported.push({ key, state, stage: prefix || 'default', inTarget: false });
+        this.req.cacheExporter?.stepDone?.(this.exported[this.exported.length - 1]);
       } catch (e) {
         vertex.done((e as Error).message.split('\n')[0]);
         throw e;
@@ -556,8 +594,10 @@ export class Builder {
     const runEnv = env.runEnv();
     if (!runEnv.has('PATH')) runEnv.set('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
     const tail: string[] = [];
+    const log = await StepLog.open(this.images.content);
+    let code: number | undefined;
     try {
-      const code = await execStep({
+      code = await execStep({
         root: this.req.root, runRoot: this.req.runRoot, rootfs, args,
         env: [...[...runEnv].map(([k, v]) => `${k}=${v}`), ...mounts.env],
         user: cc.User ?? '', cwd: cc.WorkingDir || '/', network: inst.network ?? this.req.network, insecure: inst.security === 'insecure',
@@ -565,6 +605,7 @@ export class Builder {
         onOutput: (stream, data) => {
           const clean = scrub(data, mounts.secretValues);
           vertex.log(stream, clean);
+          log.write(clean);
           tail.push(...clean.toString().split('\n').filter(Boolean));
           if (tail.length > 20) tail.splice(0, tail.length - 20);
         },
@@ -577,6 +618,10 @@ export class Builder {
       }
     } finally {
       await mounts.release();
+      const saved = await log.finish().catch(() => undefined);
+      const step = this.vertexSteps.get(vertex);
+      if (saved && code === 0) this.stepLogs.set(vertex, saved);
+      else if (saved && step) recordStepLog(this.db, step.key, saved, step.description, code ?? -1);
     }
     // BuildKit's history line: build args the step saw are listed as |N k=v
     const declared = [...env.declaredArgs()].filter(([, v]) => v !== undefined);

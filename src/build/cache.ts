@@ -4,7 +4,7 @@
 import type { Db, MigrationSet } from '../meta/db.js';
 import { writeTx } from '../meta/db.js';
 import type { Descriptor, Digest, ImageConfig } from '../oci/types.js';
-import type { StepInputs } from './cachekey.js';
+import { digestOf, type StepInputs } from './cachekey.js';
 
 export const buildMigrations: MigrationSet = {
   module: 'build',
@@ -24,6 +24,8 @@ export const buildMigrations: MigrationSet = {
        target TEXT PRIMARY KEY,       -- context + dockerfile + target stage
        steps TEXT NOT NULL,           -- JSON RunStep[]
        created_at INTEGER NOT NULL)`,
+    // a digest of the run's step keys: an unchanged (fully cached) run is not rewritten
+    `ALTER TABLE build_runs ADD COLUMN keys_digest TEXT`,
   ],
 };
 
@@ -83,10 +85,16 @@ export class BuildCache {
   }
 
   recordRun(target: string, steps: RunStep[]): void {
+    const keys = digestOf(steps.map((s) => s.key));
+    const row = this.db.prepare('SELECT keys_digest AS k FROM build_runs WHERE target = ?').get(target) as { k: string | null } | undefined;
+    if (row?.k === keys) return;
     writeTx(this.db, () => {
       this.db
-        .prepare('INSERT INTO build_runs (target, steps, created_at) VALUES (?, ?, ?) ON CONFLICT(target) DO UPDATE SET steps = excluded.steps, created_at = excluded.created_at')
-        .run(target, JSON.stringify(steps), Date.now());
+        .prepare(
+          `INSERT INTO build_runs (target, steps, created_at, keys_digest) VALUES (?, ?, ?, ?)
+           ON CONFLICT(target) DO UPDATE SET steps = excluded.steps, created_at = excluded.created_at, keys_digest = excluded.keys_digest`,
+        )
+        .run(target, JSON.stringify(steps), Date.now(), keys);
     });
   }
 

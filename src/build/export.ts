@@ -11,6 +11,8 @@ export interface ExportOptions {
   labels: Record<string, string>;
   created: string;
   parent: string | null;
+  /** Extra top-level config keys (the inline build cache). */
+  extraConfig?: Record<string, unknown>;
 }
 
 export function finalConfig(state: StageState, opts: Pick<ExportOptions, 'labels' | 'created'>): ImageConfig {
@@ -23,6 +25,7 @@ export function finalConfig(state: StageState, opts: Pick<ExportOptions, 'labels
 
 export async function writeImage(images: ImageService, state: StageState, opts: ExportOptions): Promise<ImageRecord> {
   const config = finalConfig(state, opts);
+  if (opts.extraConfig) Object.assign(config as unknown as Record<string, unknown>, opts.extraConfig);
   const configBytes = Buffer.from(JSON.stringify(config));
   const configDesc = { mediaType: MediaType.OciConfig, digest: sha256(configBytes), size: configBytes.length };
   await images.content.write(configBytes, { digest: configDesc.digest, size: configDesc.size });

@@ -6,6 +6,8 @@ import type { StageState } from './cache.js';
 
 export interface CacheImporter {
   lookup(key: string): Promise<StageState | undefined>;
+  /** Before a RUN with a cache mount runs: fill the mount's directory from the cache when it is empty here. */
+  restoreCacheMount?(id: string): Promise<void>;
 }
 
 export interface ExportedStep {
@@ -18,4 +20,8 @@ export interface ExportedStep {
 
 export interface CacheExporter {
   export(steps: ExportedStep[], cacheMountIds: string[]): Promise<void>;
+  /** Called as each step finishes (uploads may start while the build goes on). */
+  stepDone?(step: ExportedStep): void;
+  /** type=inline: extra top-level image-config keys, asked for before the image is written. */
+  inline?(steps: ExportedStep[]): Record<string, unknown> | undefined;
 }
