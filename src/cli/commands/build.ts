@@ -43,8 +43,9 @@ const command: Command = {
       { name: 'output', short: 'o', type: 'list', description: 'Output destination (type=image|docker|oci|tar|local,dest=path)' },
       { name: 'push', type: 'bool', description: 'Shorthand for --output=type=registry' },
       { name: 'load', type: 'bool', description: 'Shorthand for --output=type=docker (the image store)' },
-      { name: 'cache-from', type: 'list', description: 'External cache sources', unsupported: true },
-      { name: 'cache-to', type: 'list', description: 'Cache export destinations', unsupported: true },
+      { name: 'cache-from', type: 'list', description: 'External cache sources (REF, type=registry,ref=REF, type=local,src=DIR)' },
+      { name: 'cache-to', type: 'list', description: 'Cache export destinations (type=inline, type=registry,ref=REF[,mode=min|max][,cache-mounts=true], type=local,dest=DIR[,…])' },
+      { name: 'twice', type: 'bool', description: 'Build twice on two empty state roots (SOURCE_DATE_EPOCH, default 0) and check that the image digests are equal' },
       { name: 'check', type: 'bool', description: 'Run the build checks only, do not build' },
       { name: 'explain', type: 'bool', description: 'Say, for every cache miss, which input changed since the last build' },
     ],
@@ -235,6 +236,11 @@ async function runBuild(ctx: CliContext, args: ParsedArgs): Promise<number> {
     const sourceDateEpoch = epochText !== undefined && epochText !== '' ? Number(epochText) : undefined;
     if (sourceDateEpoch !== undefined && !Number.isInteger(sourceDateEpoch)) throw new TugError('INVALID_ARGUMENT', `invalid SOURCE_DATE_EPOCH "${epochText}"`, { hint: 'a Unix time in seconds' });
 
+    const cacheFrom = flag.list(args, 'cache-from');
+    const cacheTo = flag.list(args, 'cache-to');
+    const cacheio = cacheFrom.length || cacheTo.length ? await import('../../build/cacheio/index.js') : undefined;
+    cacheFrom.forEach((c) => cacheio?.parseCacheFrom(c)); // bad specs fail before anything runs
+    cacheTo.forEach((c) => cacheio?.parseCacheTo(c));
     const { Builder } = await import('../../build/builder.js');
     const sink = renderer(progressMode === 'rawjson' ? 'plain' : progressMode, ctx.stderr);
     const progress = new Progress(sink);
@@ -244,13 +250,27 @@ async function runBuild(ctx: CliContext, args: ParsedArgs): Promise<number> {
       const { ImageService } = await import('../../image/service.js');
       return ImageService.open(ctx.root).resolve(r.reference);
     };
-    const builder = new Builder({
+    const io = cacheio?.cacheIo(ctx.root, cacheFrom, cacheTo, progress) ?? {};
+    const request = {
       root: ctx.root, runRoot: ctx.runRoot, contextDir: prepared.contextDir, dockerfileText: prepared.dockerfileText,
       dockerfileName: prepared.dockerfileName, target: flag.str(args, 'target'), buildArgs, labels, tags,
       noCache: flag.bool(args, 'no-cache'), noCacheFilter: flag.list(args, 'no-cache-filter'), pull: flag.bool(args, 'pull'), network,
       secrets: parseSecrets(flag.list(args, 'secret'), ctx.env), ssh: parseSsh(flag.list(args, 'ssh'), ctx.env), namedContexts,
-      platform: flag.str(args, 'platform'), sourceDateEpoch, progress, pullImage,
-    });
+      platform: flag.str(args, 'platform'), sourceDateEpoch, progress, pullImage, cacheImporter: io.importer, cacheExporter: io.exporter,
+    };
+    if (flag.bool(args, 'twice')) {
+      const { buildTwice } = await import('../../build/twice.js');
+      let twice;
+      try {
+        twice = await buildTwice(request);
+      } finally {
+        progress.close();
+      }
+      if (!twice.same) throw new TugError('BUILD', `the build is not reproducible: ${twice.difference}`, { hint: 'look for timestamps, random data or unpinned downloads in that step' });
+      ctx.stdout.write(`reproducible: both builds gave ${twice.first.manifestDigest} (image ${twice.first.configDigest})\n`);
+      return 0;
+    }
+    const builder = new Builder(request);
     let result;
     try {
       result = await builder.build();
