@@ -9,17 +9,23 @@
 # pids are ever signalled. Ratios (tug / distribution) go to stdout and to
 # $RESULTS/registry-bench.md.
 #
-# Usage: bench/registry-bench.sh            (RUNS=5 WARMUP=1 N=20 by default)
-# Env:   RUNS, WARMUP, N, WORK (/var/tmp/tug-registry-bench), ANCHOR_DIR
-#        (/work/shared/bench), DR_PORT (5101), TUG_PORT (5102), PHASES (w5,w6)
+# On a shared, busy machine the load drifts by minutes, so the servers take
+# turns: ROUNDS rounds of (W5 dr, W5 tug, W6 dr, W6 tug), each harness call
+# timing RUNS runs, and the figure is the median over all runs of all rounds.
+#
+# Usage: bench/registry-bench.sh            (ROUNDS=5 RUNS=1 N=20 by default)
+# Env:   ROUNDS, RUNS, WARMUP (0; the first round always warms up once), N,
+#        WORK (/var/tmp/tug-registry-bench), ANCHOR_DIR (/work/shared/bench),
+#        DR_PORT (5101), TUG_PORT (5102), PHASES (w5,w6)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 PROJECT=$(cd "$HERE/.." && pwd)
 SELF="$HERE/$(basename "$0")"
 ANCHOR_DIR=${ANCHOR_DIR:-/work/shared/bench}
 WORK=${WORK:-/var/tmp/tug-registry-bench}
-RUNS=${RUNS:-5}
-WARMUP=${WARMUP:-1}
+ROUNDS=${ROUNDS:-5}
+RUNS=${RUNS:-1}
+WARMUP=${WARMUP:-0}
 N=${N:-20}
 DR_PORT=${DR_PORT:-5101}
 TUG_PORT=${TUG_PORT:-5102}
@@ -72,6 +78,8 @@ reset() { # tug|dr: restart with empty storage
 }
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$(cat "$WORK/$1.pid")/status"; }
+# CPU seconds (user + system) the server has used since it started: a cost that a busy machine does not distort
+cpu_s() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$(cat "$WORK/$1.pid")/stat"; }
 
 case ${1:-} in
   _reset) reset "$2"; exit 0 ;;
@@ -86,35 +94,44 @@ rm -rf "$APP"; mkdir -p "$APP"
 cp -r "$PROJECT/bin" "$PROJECT/dist" "$PROJECT/package.json" "$APP/"
 ln -s "$PROJECT/node_modules" "$APP/node_modules"
 
-median() { # results-dir row-name -> "median_s MBps"
-  awk -F'\t' -v n="$2" '$1 == n {m=$5; r=$9} END {print m, r}' "$1/summary.tsv"
+median() { # results-dir W5-push|W5-pull|W6 -> "median_s MB/s" over every run of every round
+  local dir=$1 row=$2 glob
+  case $row in W5-push) glob='w5-push-*.json' ;; W5-pull) glob='w5-pull-*.json' ;; W6) glob='w6-*.json' ;; esac
+  local bytes; bytes=$(awk -F'\t' -v n="$row" '$1 == n {b=$8} END {print b}' "$dir/summary.tsv")
+  [ -n "$bytes" ] || return 1
+  # shellcheck disable=SC2086
+  jq -s --argjson b "$bytes" '[.[].results[0].times[]] | sort | (if length % 2 == 1 then .[length/2|floor] else (.[length/2-1] + .[length/2]) / 2 end) as $m | "\($m) \($b / $m / 1e6)"' -r $dir/$glob
 }
 
-# phase-major order (W5 dr, W5 tug, W6 dr, W6 tug), so load drifting on a
-# shared machine hits both servers alike
-for which in dr tug; do mkdir -p "$RESULTS/$which"; : >"$RESULTS/$which/summary.tsv"; done
-if [[ $PHASES == *w5* ]]; then
-  for which in dr tug; do
-    reset "$which"
-    echo "== W5 $which (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-    TOOL=skopeo REG="127.0.0.1:$(port_of "$which")" RUNS=$RUNS WARMUP=$WARMUP RESULTS="$RESULTS/$which" \
-      REG_RESET="$SELF _reset $which" bash "$ANCHOR_DIR/bench-registry-throughput.sh" >&2
-    stop "$which"
-  done
-fi
-if [[ $PHASES == *w6* ]]; then
-  for which in dr tug; do
-    echo "== W6 $which (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-    reg="127.0.0.1:$(port_of "$which")"
-    [ -f "$WORK/$which.pid" ] || start "$which"
-    # push the image first (untimed), then restart so VmHWM covers W6 only
-    TOOL=skopeo N=1 RUNS=1 WARMUP=0 REG="$reg" RESULTS="$WORK/scratch" DEST="$WORK/w6-prime" bash "$ANCHOR_DIR/bench-registry-concurrency.sh" >/dev/null 2>&1
-    stop "$which"; start "$which"
-    TOOL=skopeo N=$N RUNS=$RUNS WARMUP=$WARMUP REG="$reg" RESULTS="$RESULTS/$which" DEST="$WORK/w6-$which" bash "$ANCHOR_DIR/bench-registry-concurrency.sh" >&2
-    peak_rss_mb "$which" >"$RESULTS/$which/w6-rss-mb"
-    stop "$which"
-  done
-fi
+# servers take turns within each round, so load drifting on a shared machine hits both alike
+for which in dr tug; do mkdir -p "$RESULTS/$which"; rm -f "$RESULTS/$which"/*.json; : >"$RESULTS/$which/summary.tsv"; : >"$RESULTS/$which/w6-rss-mb"; : >"$RESULTS/$which/w6-cpu"; done
+for round in $(seq 1 "$ROUNDS"); do
+  warm=$WARMUP; [ "$round" = 1 ] && warm=1
+  if [[ $PHASES == *w5* ]]; then
+    for which in dr tug; do
+      reset "$which"
+      echo "== round $round W5 $which (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+      TOOL=skopeo REG="127.0.0.1:$(port_of "$which")" RUNS=$RUNS WARMUP=$warm RESULTS="$RESULTS/$which" \
+        REG_RESET="$SELF _reset $which" bash "$ANCHOR_DIR/bench-registry-throughput.sh" >&2
+      stop "$which"
+    done
+  fi
+  if [[ $PHASES == *w6* ]]; then
+    for which in dr tug; do
+      echo "== round $round W6 $which (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+      reg="127.0.0.1:$(port_of "$which")"
+      [ -f "$WORK/$which.pid" ] || start "$which"
+      # push the image first (untimed), then restart so VmHWM covers W6 only
+      TOOL=skopeo N=1 RUNS=1 WARMUP=0 REG="$reg" RESULTS="$WORK/scratch" DEST="$WORK/w6-prime" bash "$ANCHOR_DIR/bench-registry-concurrency.sh" >/dev/null 2>&1
+      stop "$which"; start "$which"
+      cpu0=$(cpu_s "$which") # start-up, not serving
+      TOOL=skopeo N=$N RUNS=$RUNS WARMUP=$warm REG="$reg" RESULTS="$RESULTS/$which" DEST="$WORK/w6-$which" bash "$ANCHOR_DIR/bench-registry-concurrency.sh" >&2
+      peak_rss_mb "$which" >>"$RESULTS/$which/w6-rss-mb"
+      echo "$(echo "$(cpu_s "$which") - $cpu0" | bc -l) $((RUNS + warm))" >>"$RESULTS/$which/w6-cpu"
+      stop "$which"
+    done
+  fi
+done
 
 {
   echo "| workload (skopeo client) | distribution (docker-registry) | tug registry | tug / distribution |"
@@ -130,5 +147,10 @@ fi
   [ -n "${dr_rate:-}" ] && [ -n "${tug_rate:-}" ] &&
     printf '| W6 %s x 100 MB pulls | %.2f s (%.0f MB/s) | %.2f s (%.0f MB/s) | %.2fx throughput |\n' "$N" "$dm" "$dr_rate" "$tm" "$tug_rate" "$(echo "$tug_rate / $dr_rate" | bc -l)"
   [ -f "$RESULTS/tug/w6-rss-mb" ] &&
-    printf '| W6 server peak RSS | %s MB | %s MB | target < 150 MB |\n' "$(cat "$RESULTS/dr/w6-rss-mb")" "$(cat "$RESULTS/tug/w6-rss-mb")"
+    printf '| W6 server peak RSS (max over rounds) | %s MB | %s MB | target < 150 MB |\n' "$(sort -n "$RESULTS/dr/w6-rss-mb" | tail -1)" "$(sort -n "$RESULTS/tug/w6-rss-mb" | tail -1)"
+  cpu_per_pull() { awk -v n="$N" '{c += $1; r += $2} END {if (r) printf "%.2f", c / (r * n)}' "$1/w6-cpu"; }
+  [ -s "$RESULTS/tug/w6-cpu" ] &&
+    printf '| W6 server CPU per 100 MB pull | %s s | %s s | tug uses %.2fx the CPU |\n' "$(cpu_per_pull "$RESULTS/dr")" "$(cpu_per_pull "$RESULTS/tug")" "$(echo "$(cpu_per_pull "$RESULTS/tug") / $(cpu_per_pull "$RESULTS/dr")" | bc -l)"
+  echo
+  echo "$ROUNDS rounds x $RUNS runs per server and workload, turns taken within each round; medians over all runs."
 } | tee "$RESULTS/registry-bench.md"
