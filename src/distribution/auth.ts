@@ -3,6 +3,7 @@
 // fetched from the realm (with basic credentials when we have them); `Basic`
 // challenges are answered with the credentials directly. Tokens are cached per
 // scope set for their lifetime, so a pull asks the token server once.
+import type https from 'node:https';
 import { TugError } from '../util/errors.js';
 import type { Credentials } from './credentials.js';
 import { request, type HttpResponse } from './transport.js';
@@ -80,6 +81,8 @@ export class Authenticator {
   constructor(
     readonly host: string,
     private readonly loadCredentials: () => Promise<Credentials | undefined>,
+    /** The registry's TLS agent, also used for a token realm on the same host. */
+    private readonly agent?: https.Agent,
   ) {}
 
   credentials(): Promise<Credentials | undefined> {
@@ -139,20 +142,21 @@ export class Authenticator {
       throw new TugError('UNAUTHORIZED', `registry ${this.host} sent an invalid token realm "${realm}"`);
     }
     const creds = await this.credentials();
+    const agent = url.host === this.host ? this.agent : undefined;
     let res: HttpResponse;
     if (creds?.identityToken) {
       // OAuth2 refresh-token grant, as docker does for identity tokens
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'tug', access_type: 'offline' });
       if (ch.params.service) form.set('service', ch.params.service);
       if (scopes.length) form.set('scope', scopes.join(' '));
-      res = await request({ method: 'POST', url, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form.toString()) });
+      res = await request({ method: 'POST', url, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form.toString()), agent });
     } else {
       if (ch.params.service) url.searchParams.set('service', ch.params.service);
       for (const sc of scopes) url.searchParams.append('scope', sc);
       if (creds?.username) url.searchParams.set('account', creds.username);
       const headers: Record<string, string> = {};
       if (creds?.username) headers.Authorization = basicHeader(creds);
-      res = await request({ method: 'GET', url, headers });
+      res = await request({ method: 'GET', url, headers, agent });
     }
     const text = await res.text(1024 * 1024);
     if (res.status === 401 || res.status === 403) {

@@ -10,7 +10,8 @@ import { Authenticator, repoScope } from './auth.js';
 import { getCredentials, type Credentials } from './credentials.js';
 import { isRetryableStatus, registryError } from './errors.js';
 import { endpointFor, type RegistryEndpoint, type RegistryOptions } from './registries.js';
-import { ConnectionError, request, type Headers, type HttpRequest, type HttpResponse, type ReplayableBody } from './transport.js';
+import type https from 'node:https';
+import { ConnectionError, request, tlsAgent, type Headers, type HttpRequest, type HttpResponse, type ReplayableBody } from './transport.js';
 
 export const MANIFEST_ACCEPT = [
   MediaType.OciManifest,
@@ -57,6 +58,7 @@ export class RegistryClient {
   readonly endpoint: RegistryEndpoint;
   readonly auth: Authenticator;
   private connectedOnce = false;
+  private readonly agent?: https.Agent;
   private readonly retries: number;
   private readonly backoffMs: number;
 
@@ -64,7 +66,8 @@ export class RegistryClient {
     this.endpoint = endpointFor(host, opts);
     const env = opts.env ?? process.env;
     const given = opts.credentials;
-    this.auth = new Authenticator(host, () => (given ? Promise.resolve(given) : getCredentials(host, env)));
+    this.agent = this.endpoint.tls ? tlsAgent(this.endpoint.tls) : undefined;
+    this.auth = new Authenticator(host, () => (given ? Promise.resolve(given) : getCredentials(host, env)), this.agent);
     this.retries = opts.retries ?? Number(env.TUG_REGISTRY_RETRIES ?? 4);
     this.backoffMs = opts.backoffMs ?? 250;
   }
@@ -97,7 +100,7 @@ export class RegistryClient {
       const auth = await this.auth.header(want);
       let res: HttpResponse;
       try {
-        res = await request({ ...req, idleTimeoutMs: opts.idleTimeoutMs ?? req.idleTimeoutMs, headers: { ...req.headers, ...(auth ? { Authorization: auth } : {}) } });
+        res = await request({ ...req, agent: this.agent, idleTimeoutMs: opts.idleTimeoutMs ?? req.idleTimeoutMs, headers: { ...req.headers, ...(auth ? { Authorization: auth } : {}) } });
       } catch (e) {
         // a host that never answered is most likely not there: fail fast
         const refusedFirst = e instanceof ConnectionError && e.errno === 'ECONNREFUSED' && !this.connectedOnce;
@@ -190,7 +193,8 @@ export class RegistryClient {
       const loc = res.header('location');
       await res.drain();
       if (!loc) throw new TugError('REGISTRY', `registry ${this.host} redirected blob ${digest} without a Location`);
-      const r2 = await request({ method: 'GET', url: new URL(loc, res.url), headers });
+      const target = new URL(loc, res.url);
+      const r2 = await request({ method: 'GET', url: target, headers, agent: target.host === res.url.host ? this.agent : undefined });
       if (r2.status === 200 || r2.status === 206) return r2;
       throw await registryError(r2, `blob ${digest}`, this.host);
     }

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
 import { TugError } from '../util/errors.js';
 
 export type Headers = Record<string, string>;
@@ -20,6 +21,8 @@ export interface HttpRequest {
   body?: ReplayableBody;
   /** Milliseconds without any socket activity before the request fails. */
   idleTimeoutMs?: number;
+  /** An agent with the registry's own CAs / client certificate (https only). */
+  agent?: https.Agent;
 }
 
 export interface HttpResponse {
@@ -97,7 +100,7 @@ export function request(req: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const r = (isHttps ? https : http).request(
       url,
-      { method: req.method, headers, agent: isHttps ? httpsAgent : httpAgent },
+      { method: req.method, headers, agent: isHttps ? req.agent ?? httpsAgent : httpAgent },
       (res) => resolve(wrapResponse(res, url)),
     );
     r.setTimeout(req.idleTimeoutMs ?? 60_000, () => r.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })));
@@ -111,6 +114,16 @@ export function request(req: HttpRequest): Promise<HttpResponse> {
       src.pipe(r);
     }
   });
+}
+
+/** A keep-alive agent that trusts extra CAs (plus the system's) and may present a client certificate. */
+export function tlsAgent(tls: { ca: Buffer[]; cert?: Buffer; key?: Buffer }): https.Agent {
+  const ca = tls.ca.length ? [...tlsRootCertificates(), ...tls.ca.map((b) => b.toString('utf8'))] : undefined;
+  return new https.Agent({ ...agentOptions, ca, cert: tls.cert, key: tls.key });
+}
+
+function tlsRootCertificates(): readonly string[] {
+  return rootCertificates;
 }
 
 /** Closes idle keep-alive sockets so a CLI process can exit promptly. */

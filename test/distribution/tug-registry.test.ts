@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { TUG_BIN, haveBusybox, tempRoot, tug, type TempRoot } from '../helpers.js';
@@ -16,7 +17,7 @@ import { closeAll } from '../../src/meta/db.js';
 
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-async function startTugRegistry(root: string, extra: string[] = []): Promise<{ host: string; stop(): Promise<void>; log: () => string }> {
+async function startTugRegistry(root: string, extra: string[] = [], tls = false): Promise<{ host: string; stop(): Promise<void>; log: () => string }> {
   const port = await freePort();
   const out: Buffer[] = [];
   const child: ChildProcess = spawn(process.execPath, [TUG_BIN, '--root', root, 'registry', 'serve', '--addr', `127.0.0.1:${port}`, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -26,7 +27,16 @@ async function startTugRegistry(root: string, extra: string[] = []): Promise<{ h
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`tug registry serve exited: ${log()}`);
     try {
-      await (await fetch(`http://127.0.0.1:${port}/v2/`)).arrayBuffer();
+      if (tls) {
+        await new Promise<void>((resolve, reject) => {
+          const sock = connect(port, '127.0.0.1', () => {
+            sock.destroy();
+            resolve();
+          });
+          sock.on('error', reject);
+        });
+      }
+      else await (await fetch(`http://127.0.0.1:${port}/v2/`)).arrayBuffer();
       break;
     } catch {
       if (i > 100) throw new Error(`tug registry serve did not come up: ${log()}`);
@@ -132,5 +142,39 @@ test('push/pull against tug registry serve and authenticated registries', { skip
     assert.equal(digest, sha(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', 'carol:pw-carol', `docker://${reg.host}/basic/bb:1`])));
     const r = await tug(['pull', `${reg.host}/basic/bb:1`], { root: newRoot(), env });
     assert.equal(r.code, 0, r.stderr);
+  });
+
+  await t.test('HTTPS with a CA from the certs.d layout (tug registry serve --tls-cert)', async () => {
+    const dir = mkdtempSync('/var/tmp/tug-tls-');
+    stops.push(async () => rmSync(dir, { recursive: true, force: true }));
+    // a private CA and a server certificate for 127.0.0.1, made with openssl
+    const o = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    o(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=tug test CA']);
+    o(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+    writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    o(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.ext']);
+    const reg = await startTugRegistry(newRoot(), ['--tls-cert', join(dir, 'server.crt'), '--tls-key', join(dir, 'server.key')], true);
+    stops.push(reg.stop);
+    const certs = join(dir, 'certs.d');
+    mkdirSync(join(certs, reg.host), { recursive: true });
+    writeFileSync(join(certs, reg.host, 'ca.crt'), readFileSync(join(dir, 'ca.crt')));
+    images.tag(seed, `${reg.host}/tls/bb:1`);
+    const tenv = { ...env, TUG_CERTS_DIR: certs };
+    const p = await tug(['push', `${reg.host}/tls/bb:1`], { root: src, env: tenv });
+    assert.equal(p.code, 0, p.stderr + reg.log());
+    const digest = /^1: digest: (sha256:[0-9a-f]{64})/m.exec(p.stdout)?.[1];
+    const raw = execFileSync('skopeo', ['inspect', '--raw', '--cert-dir', join(certs, reg.host), `docker://${reg.host}/tls/bb:1`]);
+    assert.equal(digest, sha(raw));
+    const dst = newRoot();
+    const r = await tug(['pull', `${reg.host}/tls/bb:1`], { root: dst, env: tenv });
+    assert.equal(r.code, 0, r.stderr);
+    // a CA that did not sign the server certificate: refused, with a hint
+    const other = join(dir, 'other.d');
+    mkdirSync(join(other, reg.host), { recursive: true });
+    o(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'o.key', '-out', join(other, reg.host, 'ca.crt'), '-days', '1', '-subj', '/CN=other CA']);
+    const bad = await tug(['pull', `${reg.host}/tls/bb:1`], { root: newRoot(), env: { ...env, TUG_CERTS_DIR: other } });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^Error: Get "https:\/\/127\.0\.0\.1:\d+\/v2\/tls\/bb\/manifests\/1": .*certificate/m);
+    assert.doesNotMatch(bad.stderr, /internal error/);
   });
 });
