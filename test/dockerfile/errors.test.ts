@@ -7,7 +7,9 @@ import {
   parseDockerfile, resolveStages, lint, StageEnv, expandInstruction, describeDockerfile, dumpAst, parseAst, DockerfileError,
 } from '../../src/dockerfile/index.js';
 import { TugError } from '../../src/util/errors.js';
-import { tug } from '../helpers.js';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHARED, tug } from '../helpers.js';
 
 function err(src: string, filename?: string): DockerfileError {
   try {
@@ -142,6 +144,28 @@ describe('fuzz', () => {
     assert.ok(counts.ok > 500, `only ${counts.ok} valid inputs (seed ${seed})`);
     assert.ok(counts.syntax > 500, `only ${counts.syntax} invalid inputs (seed ${seed})`);
     assert.ok(Date.now() - started < 60_000, 'fuzz run too slow');
+  });
+  test('2,000 mutated BuildKit corpus Dockerfiles: only DockerfileError escapes', (t) => {
+    const dir = join(SHARED, 'corpora', 'buildkit', 'frontend', 'dockerfile', 'parser', 'testfiles');
+    if (!existsSync(dir)) return t.skip(`BuildKit corpus not found at ${dir}`);
+    const seeds = readdirSync(dir).sort().map((c) => readFileSync(join(dir, c, 'Dockerfile'), 'utf8'));
+    const r = rng(Number(process.env.TUG_FUZZ_SEED ?? 7));
+    const inserts = ['\\\n', '<<EOF\n', '${', '"', "'", '[', '--mount=type=cache,target=/x ', '\nFROM x AS y\n', '\nCOPY --from=y a b\n', '$'];
+    for (let n = 0; n < 2000; n++) {
+      let s = seeds[Math.floor(r() * seeds.length)];
+      for (let k = Math.floor(r() * 8); k > 0; k--) {
+        const p = Math.floor(r() * (s.length + 1));
+        const op = r();
+        if (op < 0.3) s = s.slice(0, p) + String.fromCharCode(Math.floor(r() * 0x100)) + s.slice(p);
+        else if (op < 0.6) s = s.slice(0, p) + s.slice(p + 1 + Math.floor(r() * 10));
+        else if (op < 0.8) s = s.slice(0, p) + inserts[Math.floor(r() * inserts.length)] + s.slice(p);
+        else {
+          const q = Math.floor(r() * s.length);
+          s = s.slice(0, p) + s.slice(q, q + 20) + s.slice(p);
+        }
+      }
+      exercise(s);
+    }
   });
   test('pathological inputs', () => {
     const inputs = [
