@@ -203,7 +203,13 @@ export class Snapshotter {
       layerTar.destroy();
       return { diffID: existing.diff_id, size: existing.size };
     }
-    const parentRow = parent === null ? null : this.committed(parent);
+    let parentRow: SnapshotRow | null;
+    try {
+      parentRow = parent === null ? null : this.committed(parent);
+    } catch (e) {
+      layerTar.destroy();
+      throw e;
+    }
     const tmp = join(this.dir, 'tmp', `unpack-${process.pid}-${randomBytes(6).toString('hex')}`);
     const dirName = digestHex(chainID);
     let result: { diffID: Digest; size: number };
@@ -236,7 +242,14 @@ export class Snapshotter {
     }
     if (!(await this.has(chainID))) {
       const link = this.newLink(dirName);
-      const inserted = this.store.insert({ key: chainID, kind: 'committed', parent, dir: dirName, link, diff_id: result.diffID, size: result.size, created: Date.now() });
+      let inserted: boolean;
+      try {
+        inserted = this.store.insert({ key: chainID, kind: 'committed', parent, dir: dirName, link, diff_id: result.diffID, size: result.size, created: Date.now() });
+      } catch (e) {
+        // the parent was removed meanwhile: nothing can stand on this layer, drop it
+        this.dropDir(dirName, link);
+        throw e;
+      }
       if (!inserted) rmSync(join(this.dir, 'l', link), { force: true });
     }
     return result;
