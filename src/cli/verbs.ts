@@ -8,6 +8,10 @@ type Loader = () => Promise<{ default: Command }>;
 export const verbs: Record<string, Loader> = {
   build: () => import('./commands/build.js'),
   'buildx build': () => import('./commands/build.js'),
+  'builder prune': () => import('./commands/builder-prune.js'),
+  'buildx prune': () => import('./commands/builder-prune.js'),
+  'buildx du': () => import('./commands/buildx-du.js'),
+  'buildx logs': () => import('./commands/buildx-logs.js'),
   version: () => import('./commands/version.js'),
   'dockerfile parse': () => import('./commands/dockerfile-parse.js'),
   'dockerfile check': () => import('./commands/dockerfile-check.js'),
@@ -112,6 +116,9 @@ export const verbs: Record<string, Loader> = {
 /** Verbs listed in `tug --help`, with a one-line summary. */
 export const summaries: Array<[string, string]> = [
   ['build', 'Build an image from a Dockerfile'],
+  ['builder prune', 'Remove build cache'],
+  ['buildx du', 'Disk usage of the build cache'],
+  ['buildx logs', 'Print the full logs of the RUN steps of a build'],
   ['version', 'Show the tug version information'],
   ['dockerfile parse', 'Print the parsed instructions of a Dockerfile'],
   ['dockerfile check', 'Run the build checks on a Dockerfile'],
