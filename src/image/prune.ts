@@ -9,7 +9,7 @@ import type { RemovedReport } from './types.js';
 import { familiarName } from './refs.js';
 
 export function pruneImages(svc: ImageService, opts: { all?: boolean } = {}): RemovedReport {
-  const report: RemovedReport = { untagged: [], deleted: [] };
+  const report: RemovedReport = { untagged: [], deleted: [], chains: [] };
   for (let progress = true; progress; ) {
     progress = false;
     const inUse = imagesInUse(svc.db);
@@ -23,20 +23,18 @@ export function pruneImages(svc: ImageService, opts: { all?: boolean } = {}): Re
         if (dangling) r = svc.remove(img.id);
         else {
           // one name at a time, the last one deletes it
-          r = { untagged: [], deleted: [] };
-          for (const n of img.names) {
-            const x = svc.remove(familiarName(n));
+          r = { untagged: [], deleted: [], chains: [] };
+          const add = (x: RemovedReport): void => {
             r.untagged.push(...x.untagged);
             r.deleted.push(...x.deleted);
-          }
-          if (!r.deleted.length && svc.get(img.id)) {
-            const x = svc.remove(img.id, { force: true });
-            r.untagged.push(...x.untagged);
-            r.deleted.push(...x.deleted);
-          }
+            r.chains?.push(...(x.chains ?? []));
+          };
+          for (const n of img.names) add(svc.remove(familiarName(n)));
+          if (!r.deleted.length && svc.get(img.id)) add(svc.remove(img.id, { force: true }));
         }
         report.untagged.push(...r.untagged);
         report.deleted.push(...r.deleted);
+        report.chains?.push(...(r.chains ?? []));
         progress ||= r.deleted.length > 0;
       } catch (e) {
         // removed or taken into use by another process meanwhile: skip it, as docker does

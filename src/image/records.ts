@@ -165,6 +165,11 @@ export class ImageRecords {
     this.db.prepare('INSERT INTO layer_diffs (digest, diff_id, diff_size) VALUES (?, ?, ?) ON CONFLICT(digest) DO NOTHING').run(digest, diffID, diffSize);
   }
 
+  /** chainIDs of every recorded image's layers (snapshots still needed). */
+  allChainIDs(): Digest[] {
+    return (this.db.prepare('SELECT DISTINCT chain_id FROM image_layers').all() as Array<{ chain_id: string }>).map((r) => r.chain_id);
+  }
+
   /** Every blob an image references (manifest, config, layers): GC roots. */
   referencedBlobs(): Digest[] {
     const rows = this.db.prepare(

@@ -12,12 +12,12 @@ import { TugError } from '../util/errors.js';
 import { chainIDs } from './chain.js';
 import { configBytes, goTimeString } from './configjson.js';
 import { containersUsingImage } from './inuse.js';
-import { writeLayer, type StoredLayer } from './layerwrite.js';
+import type { StoredLayer } from './layerwrite.js';
 import { ImageRecords } from './records.js';
 import { familiarName, familiarString, parseRef, parseRefDefaultTag, refString, type NamedRef } from './refs.js';
 import { imageMigrations } from './schema.js';
 import type { ImageRecord, LayerRecord, RemovedReport } from './types.js';
-import { validateImage, type DiffCache } from './validate.js';
+import type { DiffCache } from './validate.js';
 
 export type { ImageRecord, LayerRecord, RemovedReport } from './types.js';
 export type { StoredLayer } from './layerwrite.js';
@@ -184,6 +184,8 @@ export class ImageService {
       get: (d) => pending.get(d) ?? this.records.diffOf(d),
       set: (d, diffID, diffSize) => void pending.set(d, { diffID, diffSize }),
     };
+    // loaded lazily: listing and tagging never need the archive code
+    const { validateImage } = await import('./validate.js');
     const v = await validateImage(this.content, manifestDigest, cache);
     const diffIDs = v.layers.map((l) => l.diffID);
     const chains = chainIDs(diffIDs);
@@ -237,6 +239,7 @@ export class ImageService {
     try {
       const baseConfig = opts.base ? await this.config(opts.base) : undefined;
       const baseManifest = opts.base ? await this.manifest(opts.base) : undefined;
+      const { writeLayer } = await import('./layerwrite.js');
       const newLayers: StoredLayer[] = [];
       for (const l of opts.layers ?? []) {
         if ('stored' in l) newLayers.push(l.stored);
@@ -381,6 +384,7 @@ export class ImageService {
     this.records.removeRepoDigests(image.id);
     this.records.deleteImage(image.id);
     report.deleted.push(image.id);
+    report.chains = [...image.layers.map((l) => l.chainID).reverse()];
     // Untagged parents nothing else needs go with it (docker's prune of the parent chain).
     let parent = opts.noPrune ? null : image.parent;
     while (parent) {
@@ -388,6 +392,7 @@ export class ImageService {
       if (!p || p.names.length || p.repoDigests.length || this.records.childrenOf(p.id).length || containersUsingImage(this.db, p.id).length) break;
       this.records.deleteImage(p.id);
       report.deleted.push(p.id);
+      report.chains.push(...p.layers.map((l) => l.chainID).reverse());
       parent = p.parent;
     }
     return report;

@@ -40,4 +40,6 @@ export interface RemovedReport {
   untagged: string[];
   /** Image ids deleted (the image itself, and parents freed with it). */
   deleted: Digest[];
+  /** chainIDs of the deleted images' layers, top first: snapshots that may now be unused. */
+  chains?: Digest[];
 }

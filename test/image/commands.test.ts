@@ -255,3 +255,32 @@ test('images -a shows intermediate (parent) images that plain images hides', { s
     R3.cleanup();
   }
 });
+
+test('unpack puts every layer in the snapshotter; rmi of the last image using them removes those snapshots', { skip }, async () => {
+  const { ImageService } = await import('../../src/image/service.js');
+  const { Snapshotter } = await import('../../src/snapshot/index.js');
+  const { closeAll } = await import('../../src/meta/db.js');
+  const R4 = tempRoot();
+  try {
+    await importBusybox(R4.root, 'unpacked:1');
+    await tugOk(['tag', 'unpacked:1', 'unpacked:2'], { root: R4.root });
+    const svc = ImageService.open(R4.root);
+    const img = svc.resolve('unpacked:1');
+    const top = await svc.unpack(img);
+    assert.equal(top, img.layers[0].chainID);
+    assert.equal(top, tarDigest); // one layer: chainID = diffID = sha256 of the tarball
+    const snaps = Snapshotter.open(R4.root);
+    assert.equal(await snaps.has(top as string), true);
+    // the unpacked tree is the tarball's content
+    assert.ok(statSync(join(snaps.path(top as string), 'bin/busybox')).size > 100_000);
+    closeAll();
+    await tugOk(['rmi', 'unpacked:1'], { root: R4.root }); // another name still uses it
+    assert.equal(await Snapshotter.open(R4.root).has(top as string), true);
+    await tugOk(['rmi', 'unpacked:2'], { root: R4.root });
+    closeAll();
+    assert.equal(await Snapshotter.open(R4.root).has(top as string), false);
+  } finally {
+    closeAll();
+    R4.cleanup();
+  }
+});

@@ -12,3 +12,9 @@ export function nonImageRoots(db: Db): RootProvider[] {
   applyMigrations(db, [buildMigrations, registryMigrations]);
   return [{ name: 'build-cache', roots: () => new BuildCache(db).roots() }, registryRoots(db)];
 }
+
+/** Snapshots other modules keep (the build cache's stage states). */
+export function nonImageSnapshots(db: Db): string[] {
+  applyMigrations(db, [buildMigrations]);
+  return (db.prepare("SELECT json_extract(record, '$.chainID') AS c FROM build_cache").all() as Array<{ c: string | null }>).flatMap((r) => (r.c ? [r.c] : []));
+}

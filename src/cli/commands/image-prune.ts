@@ -45,11 +45,13 @@ const command: Command = {
     const { pruneImages } = await import('../../image/prune.js');
     const { collectImageGarbage, IMAGE_GC_GRACE_MS } = await import('../../image/gc.js');
     const { humanSize } = await import('../../image/human.js');
-    const { nonImageRoots } = await import('./image-gc.js');
+    const { nonImageRoots, nonImageSnapshots } = await import('./image-gc.js');
+    const { releaseSnapshots } = await import('../../image/gc.js');
     const svc = ImageService.open(ctx.root);
     const r = pruneImages(svc, { all });
     const grace = ctx.env.TUG_GC_GRACE_MS !== undefined ? Number(ctx.env.TUG_GC_GRACE_MS) : IMAGE_GC_GRACE_MS;
     if (!Number.isFinite(grace) || grace < 0) throw new TugError('INVALID_ARGUMENT', `TUG_GC_GRACE_MS must be a number of milliseconds`, {});
+    await releaseSnapshots(svc, r.chains ?? [], nonImageSnapshots(svc.db));
     const freed = await collectImageGarbage(svc, nonImageRoots(svc.db), grace);
     if (r.untagged.length || r.deleted.length) {
       ctx.stdout.write('Deleted Images:\n');

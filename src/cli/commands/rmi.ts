@@ -19,6 +19,7 @@ const command: Command = {
     const svc = ImageService.open(ctx.root);
     let failed = 0;
     let deleted = false;
+    const chains: string[] = [];
     // As docker: each image is tried; errors are reported and the exit code is 1 if any failed.
     for (const name of args.positionals) {
       try {
@@ -26,6 +27,7 @@ const command: Command = {
         for (const u of r.untagged) ctx.stdout.write(`Untagged: ${u}\n`);
         for (const d of r.deleted) ctx.stdout.write(`Deleted: ${d}\n`);
         deleted ||= r.deleted.length > 0;
+        chains.push(...(r.chains ?? []));
       } catch (e) {
         if (!(e instanceof TugError)) throw e;
         failed++;
@@ -33,7 +35,12 @@ const command: Command = {
         if (e.hint) ctx.stderr.write(`Hint: ${e.hint}\n`);
       }
     }
-    if (deleted) await collectImageGarbage(svc, (await import('./image-gc.js')).nonImageRoots(svc.db));
+    if (deleted) {
+      const { nonImageRoots, nonImageSnapshots } = await import('./image-gc.js');
+      const { releaseSnapshots } = await import('../../image/gc.js');
+      await releaseSnapshots(svc, chains, nonImageSnapshots(svc.db));
+      await collectImageGarbage(svc, nonImageRoots(svc.db));
+    }
     return failed ? 1 : 0;
   },
 };
