@@ -10,7 +10,7 @@ import { containerRootfs } from './create.js';
 import type { OciSpec } from './ocispec.js';
 import { paths } from './paths.js';
 import type { ContainerService } from './service.js';
-import { ALL_CAPS } from './spec.js';
+import { hostCaps } from './spec.js';
 import type { ContainerRecord } from './types.js';
 import { resolveUser } from './user.js';
 
@@ -51,7 +51,7 @@ export function execProcessSpec(svc: ContainerService, rec: ContainerRecord, o: 
   }
   if (o.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
   proc.env = env;
-  if (o.privileged) proc.capabilities = { bounding: ALL_CAPS, effective: ALL_CAPS, permitted: ALL_CAPS };
+  if (o.privileged) proc.capabilities = { bounding: hostCaps(), effective: hostCaps(), permitted: hostCaps() };
   return proc;
 }
 

@@ -50,6 +50,11 @@ export class OciRuntime {
     });
   }
 
+  /** Whether the runtime keeps state for this id (cheaper than asking it to delete nothing). */
+  hasState(id: string): boolean {
+    return existsSync(`${this.stateRoot}/${id}`);
+  }
+
   start(id: string): void {
     this.run(['start', id]);
   }

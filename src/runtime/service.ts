@@ -150,15 +150,15 @@ export class ContainerService {
     const cur = this.store.get(rec.id);
     if (cur && cur.state.held === false) return; // released already (teardown twice makes netavark complain)
     const rt = this.runtime(rec.config.runtime);
-    try {
-      rt.delete(rec.id, true);
-    } catch { /* already gone */ }
+    // The runtime's delete and the rootfs unmount are independent: run them side by side.
+    const deleted = rt.hasState(rec.id) ? rt.runAsync(['delete', '--force', rec.id]).catch(() => '') : Promise.resolve('');
     if (rec.config.snapshotKey) {
       try {
         const src = await imageSource(this.p.root);
         await src.unmount(paths.rootfsMount(this.p, rec.id));
       } catch { /* not mounted */ }
     }
+    await deleted;
     try {
       await detachNetworks(this.p, rec);
     } catch { /* best effort; logged by the network module */ }
@@ -178,7 +178,7 @@ export class ContainerService {
     if (rec.config.snapshotKey) {
       const src = await imageSource(this.p.root);
       await src.remove(rec.config.snapshotKey).catch(() => {}); // another cleanup may have got there first
-      if (rec.config.initLayer) await src.removeInit(rec.config.initLayer);
+      // The init layer stays: it is shared by every container of this image and recreating it costs a mount per run.
     }
     rmSync(paths.bundle(this.p, rec.id), { recursive: true, force: true });
     rmSync(paths.ctrDir(this.p, rec.id), { recursive: true, force: true });

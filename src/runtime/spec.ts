@@ -1,7 +1,7 @@
 // OCI runtime spec generation with Docker's defaults: capability set, masked
 // and read-only /proc and /sys paths, a minimal /dev, device cgroup rules,
 // the default seccomp profile, and the user's limits on top.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { TugError } from '../util/errors.js';
 import type { OciMount, OciResources, OciSpec } from './ocispec.js';
 import { defaultSeccomp, loadProfileFile, toOciSeccomp } from './seccomp.js';
@@ -40,11 +40,26 @@ export function normaliseCap(c: string): string {
   return name;
 }
 
+let hostCapsCache: string[] | undefined;
+/** The capabilities this process may hand out (its bounding set; ALL_CAPS is in bit order). */
+export function hostCaps(): string[] {
+  if (hostCapsCache) return hostCapsCache;
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    const bits = BigInt(`0x${m ? m[1] : '0'}`);
+    hostCapsCache = ALL_CAPS.filter((_c, i) => (bits >> BigInt(i)) & 1n);
+  } catch {
+    hostCapsCache = [...ALL_CAPS];
+  }
+  return hostCapsCache;
+}
+
 export function effectiveCaps(cfg: Pick<ContainerConfig, 'capAdd' | 'capDrop' | 'privileged'>): string[] {
-  if (cfg.privileged) return [...ALL_CAPS];
+  // "all" means all the caller has (docker: all the daemon has); asking for more fails in capset
+  if (cfg.privileged) return hostCaps();
   const add = cfg.capAdd.map(normaliseCap);
   const drop = cfg.capDrop.map(normaliseCap);
-  let caps = add.includes('ALL') ? [...ALL_CAPS] : [...DEFAULT_CAPS, ...add.filter((c) => !DEFAULT_CAPS.includes(c))];
+  let caps = add.includes('ALL') ? hostCaps() : [...DEFAULT_CAPS, ...add.filter((c) => !DEFAULT_CAPS.includes(c))];
   if (drop.includes('ALL')) caps = add.filter((c) => c !== 'ALL');
   else caps = caps.filter((c) => !drop.includes(c));
   return [...new Set(caps)];

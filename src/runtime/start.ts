@@ -126,7 +126,7 @@ export async function startContainer(svc: ContainerService, rec0: ContainerRecor
     mkdirSync(bundle, { recursive: true, mode: 0o700 });
     mkdirSync(ctrDir, { recursive: true, mode: 0o700 });
     // A previous run's runtime state (e.g. after a host crash) would make create fail.
-    rt.delete(id, true);
+    if (rt.hasState(id)) rt.delete(id, true);
     const rootfs = containerRootfs(svc, rec);
     if (config.snapshotKey) {
       mkdirSync(rootfs, { recursive: true });

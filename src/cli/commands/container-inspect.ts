@@ -14,8 +14,9 @@ const command: Command = {
     const { inspectContainers } = await import('../../runtime/inspect.js');
     const { results, errors } = await inspectContainers(ctx.root, ctx.runRoot, args.positionals);
     const fmt = flag.str(args, 'format');
-    if (fmt) for (const r of results) ctx.stdout.write(renderInspect(fmt, r) + '\n');
-    else ctx.stdout.write(JSON.stringify(results, null, 4) + '\n');
+    const { formatValue, goJson } = await import('../format.js');
+    if (fmt && fmt !== 'json') for (const r of results) ctx.stdout.write(formatValue(fmt, r as Parameters<typeof formatValue>[1]));
+    else ctx.stdout.write(goJson(results as Parameters<typeof goJson>[0], 4) + '\n');
     for (const e of errors) ctx.stderr.write(`Error: ${e}\n`);
     return errors.length ? 1 : 0;
   },

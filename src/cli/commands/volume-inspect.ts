@@ -1,6 +1,5 @@
 import type { Command } from '../command.js';
 import { flag } from '../args.js';
-import { renderInspect } from './container-inspect.js';
 
 const command: Command = {
   spec: {
@@ -22,8 +21,9 @@ const command: Command = {
       out.push({ CreatedAt: v.created, Driver: 'local', Labels: Object.keys(v.labels).length ? v.labels : null, Mountpoint: v.mountpoint, Name: v.name, Options: null, Scope: 'local' });
     }
     const fmt = flag.str(args, 'format');
-    if (fmt) for (const o of out) ctx.stdout.write(renderInspect(fmt, o) + '\n');
-    else ctx.stdout.write(JSON.stringify(out, null, 4) + '\n');
+    const { formatValue, goJson } = await import('../format.js');
+    if (fmt && fmt !== 'json') for (const o of out) ctx.stdout.write(formatValue(fmt, o as Parameters<typeof formatValue>[1]));
+    else ctx.stdout.write(goJson(out as Parameters<typeof goJson>[0], 4) + '\n');
     return failed ? 1 : 0;
   },
 };
