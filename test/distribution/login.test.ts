@@ -83,8 +83,20 @@ esac
     assert.deepEqual(JSON.parse(readFileSync(store, 'utf8')), { ServerURL: reg.host, Username: 'alice', Secret: 's3cret' });
     const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { auths: Record<string, { auth?: string }> };
     assert.equal(cfg.auths[reg.host].auth, undefined, 'no password in config.json');
+    // `get` supplies the credentials: the registry answers "manifest unknown", not "unauthorized"
+    const withHelper = await tug(['manifest', 'inspect', `${reg.host}/none/such:1`], { root: tr.root, env: henv });
+    assert.equal(withHelper.code, 1);
+    assert.match(withHelper.stderr, /manifest unknown/);
+    // the same through credHelpers (one helper for this host only)
+    writeFileSync(cfgPath, JSON.stringify({ credHelpers: { [reg.host]: 'tugtest' } }));
+    const perHost = await tug(['manifest', 'inspect', `${reg.host}/none/such:1`], { root: tr.root, env: henv });
+    assert.match(perHost.stderr, /manifest unknown/);
+    writeFileSync(cfgPath, JSON.stringify({ credsStore: 'tugtest' }));
     const out = await tug(['logout', reg.host], { root: tr.root, env: henv });
     assert.equal(out.code, 0, out.stderr);
     assert.equal(existsSync(store), false);
+    const anonymous = await tug(['manifest', 'inspect', `${reg.host}/none/such:1`], { root: tr.root, env: henv });
+    assert.equal(anonymous.code, 1);
+    assert.match(anonymous.stderr, /unauthorized/);
   });
 });
