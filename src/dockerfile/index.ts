@@ -26,3 +26,4 @@ export {
 export { lint, checkConfig, formatWarnings, formatWarningsShort, summarize, isValidImageRef, LINT_RULES, type LintWarning, type LintOptions, type LintRule, type CheckConfig } from './lint.js';
 export { suggest } from './suggest.js';
 export { describeDockerfile, formatDescription, type Description, type DescribedStage, type DescribedInstruction } from './describe.js';
+export { runInvocation, commandArgv, DEFAULT_SHELL, type RunInvocation, type InlineScript } from './command.js';

@@ -4,10 +4,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseDockerfile, resolveStages, StageEnv, expandInstruction, DockerfileError, lint,
+  parseDockerfile, resolveStages, StageEnv, expandInstruction, DockerfileError, lint, runInvocation, commandArgv,
   type Dockerfile, type Instruction, type ResolvedStage,
 } from '../../src/dockerfile/index.js';
 import { assertSubset } from './util.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Dispatches stage `index` in order, as the builder will; returns each expanded instruction. */
 function dispatch(df: Dockerfile, index: number, opts: { buildArgs?: Record<string, string>; imageEnv?: Record<string, string>; target?: string } = {}): { out: Instruction[]; scope: StageEnv; rs: ResolvedStage } {
@@ -429,5 +433,41 @@ describe('realistic Dockerfiles', () => {
     assertSubset(pick(out, 'HEALTHCHECK')[0], { test: ['CMD', 'bin/myapp', 'ping'], interval: 30e9, timeout: 5e9, retries: 3 });
     assert.deepEqual(r.unusedBuildArgs, []);
     assert.deepEqual(lint(df).map((w) => w.rule), []);
+  });
+});
+
+describe('commands as the runtime gets them', () => {
+  const run = (src: string): Extract<Instruction, { kind: 'RUN' }> => parseDockerfile('FROM a\n' + src).stages[0].instructions[0] as Extract<Instruction, { kind: 'RUN' }>;
+  test('shell form gets /bin/sh -c', () => assert.deepEqual(runInvocation(run('RUN echo $HOME')).argv, ['/bin/sh', '-c', 'echo $HOME']));
+  test('exec form is unchanged', () => assert.deepEqual(runInvocation(run('RUN ["echo", "$HOME"]')).argv, ['echo', '$HOME']));
+  test('SHELL replaces the default shell', () => assert.deepEqual(runInvocation(run('RUN Get-Date'), ['pwsh', '-c']).argv, ['pwsh', '-c', 'Get-Date']));
+  test('RUN <<EOF runs the body as the script', () => {
+    assert.deepEqual(runInvocation(run('RUN <<EOF\napt-get update\napt-get install -y vim\nEOF')), { argv: ['/bin/sh', '-c', 'apt-get update\napt-get install -y vim\n'], files: [] });
+  });
+  test('a #! body is executed directly from /dev/pipes', () => {
+    assert.deepEqual(runInvocation(run('RUN <<EOF\n#!/usr/bin/env python3\nprint("hi")\nEOF')), {
+      argv: ['/dev/pipes/EOF'], files: [{ path: '/dev/pipes/EOF', data: '#!/usr/bin/env python3\nprint("hi")\n', mode: 0o755 }],
+    });
+  });
+  test('heredocs used by a command are appended for the shell', () => {
+    assert.deepEqual(runInvocation(run('RUN cat <<A > /a && cat <<B > /b\nx\nA\ny\nB')).argv, ['/bin/sh', '-c', 'cat <<A > /a && cat <<B > /b\nx\nA\ny\nB']);
+  });
+  test('the appended script works in a real shell (several heredocs, <<- tabs)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tug-df-sh-'));
+    try {
+      const inv = runInvocation(run(`RUN cat <<A > ${dir}/a && cat <<-B > ${dir}/b\nfirst $((1+1))\nA\n\tsecond\n\tB`));
+      const r = spawnSync(inv.argv[0], inv.argv.slice(1), { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readFileSync(join(dir, 'a'), 'utf8'), 'first 2\n');
+      assert.equal(readFileSync(join(dir, 'b'), 'utf8'), 'second\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  test('CMD and ENTRYPOINT', () => {
+    const df = parseDockerfile('FROM a\nCMD ["nginx", "-g", "daemon off;"]\nENTRYPOINT exec top -b\n');
+    const [cmd, ep] = df.stages[0].instructions as Array<Extract<Instruction, { kind: 'CMD' | 'ENTRYPOINT' }>>;
+    assert.deepEqual(commandArgv(cmd), ['nginx', '-g', 'daemon off;']);
+    assert.deepEqual(commandArgv(ep), ['/bin/sh', '-c', 'exec top -b']);
   });
 });
