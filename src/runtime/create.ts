@@ -23,6 +23,10 @@ export interface CreateRequest extends Omit<ContainerConfig, 'imageId' | 'entryp
   hostname?: string;
   stopSignal?: string;
   stopTimeout?: number;
+  /** docker's --pull: missing (default) pulls an image that is not here; always; never. */
+  pull?: 'always' | 'missing' | 'never';
+  /** Where pull progress goes (stderr for run/create). */
+  pullOutput?: NodeJS.WritableStream;
   /** Overrides of the image's HEALTHCHECK; `disable` for --no-healthcheck. */
   health?: Partial<Healthcheck> & { disable?: boolean };
 }
@@ -75,6 +79,32 @@ function checkMounts(mounts: MountSpec[], imageVolumes: string[]): MountSpec[] {
   return out;
 }
 
+/** Finds the image, pulling it per --pull (docker prints "Unable to find image … locally" first). */
+async function resolveOrPull(svc: ContainerService, req: CreateRequest): Promise<ResolvedImage> {
+  const src = await imageSource(svc.p.root);
+  const pull = req.pull ?? 'missing';
+  const doPull = async (): Promise<void> => {
+    const { pullImage } = await import('../distribution/pull.js');
+    const { progressRenderer } = await import('../distribution/progress.js');
+    const out = req.pullOutput ?? process.stderr;
+    const r = progressRenderer(out as NodeJS.WriteStream);
+    try {
+      await pullImage(svc.p.root, req.image, { progress: r.sink, env: process.env });
+    } finally {
+      r.done();
+    }
+  };
+  if (pull === 'always') await doPull();
+  try {
+    return await src.resolve(req.image);
+  } catch (e) {
+    if (pull !== 'missing' || !(e instanceof TugError) || e.code !== 'NOT_FOUND') throw e;
+  }
+  (req.pullOutput ?? process.stderr).write(`Unable to find image '${req.image}' locally\n`);
+  await doPull();
+  return src.resolve(req.image);
+}
+
 export async function createContainer(svc: ContainerService, req: CreateRequest): Promise<ContainerRecord> {
   if (req.name !== undefined && !NAME_RE.test(req.name)) {
     throw new TugError('INVALID_ARGUMENT', `Invalid container name (${req.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, { hint: 'choose a name made of letters, digits, _ . -' });
@@ -93,7 +123,7 @@ export async function createContainer(svc: ContainerService, req: CreateRequest)
     image = { id: '', config: {}, ref: dir };
     req.rootfsDir = dir;
   } else {
-    image = await (await imageSource(svc.p.root)).resolve(req.image);
+    image = await resolveOrPull(svc, req);
   }
   const ic = image.config;
   const entrypoint = req.entrypoint ?? ic.Entrypoint ?? [];

@@ -201,7 +201,11 @@ describe('bad input', { skip: !isRoot && 'needs root' }, () => {
     assert.deepEqual(await leaks(t), NO_LEAKS);
   };
 
-  it('unknown image', () => badRun(['no-such-image-xyz', 'true'], 125, /^Error: Unable to find image 'no-such-image-xyz' locally/m));
+  it('unknown image', async () => {
+    await badRun(['--pull', 'never', 'no-such-image-xyz', 'true'], 125, /^Error: Unable to find image 'no-such-image-xyz' locally/m);
+    // default --pull missing: docker's line, then the pull's own error (this host has no registry access)
+    await badRun(['no-such-image-xyz', 'true'], 125, /^Unable to find image 'no-such-image-xyz' locally\n(.*\n)*Error: /m);
+  });
   it('bad flag values', async () => {
     await badRun(['--memory', 'lots', ...img, 'true'], 125, /invalid size/);
     await badRun(['--restart', 'sometimes', ...img, 'true'], 125, /invalid restart policy/);

@@ -259,5 +259,6 @@ export function toCreateRequest(p: ParsedArgs, positionals: string[]): CreateReq
     logMaxSize,
     logMaxFile,
     runtime,
+    pull: pull as CreateRequest['pull'],
   };
 }
