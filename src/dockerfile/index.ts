@@ -17,7 +17,7 @@ export {
 } from './instructions.js';
 export { parseMount, splitCsv, parseRamBytes, MOUNT_TYPES, type Mount, type MountType, type BindMount, type CacheMount, type TmpfsMount, type SecretMount, type SshMount, type CacheSharing } from './mounts.js';
 export { parseDockerfile, parseInstruction, parseCheckDirective, type Dockerfile, type Stage, type Directives, type CheckDirective, type ParseOptions } from './parse.js';
-export { expandInstruction, StageEnv, PROXY_ARGS, type Expanded, type StageEnvInit } from './expand.js';
+export { expandInstruction, isValidSignal, StageEnv, PROXY_ARGS, type Expanded, type StageEnvInit } from './expand.js';
 export { hostPlatform, parsePlatform, formatPlatform, platformArgs, PLATFORM_ARG_NAMES, type Platform } from './platform.js';
 export {
   resolveStages, resolveGlobalArgs,
