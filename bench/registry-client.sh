@@ -19,7 +19,8 @@
 # Usage: bench/registry-client.sh            (RUNS=5 WARMUP=1 N=20 by default)
 # Env:   RUNS, WARMUP, N, PHASES (w5,w6), OCI_DIR (/var/lib/bench/oci),
 #        WORK (/var/tmp/tug-bench-registry), RESULTS (/var/tmp/bench-results)
-# Output: medians, MB/s (MB = 10^6 bytes of blobs as stored) and tug/skopeo ratios;
+# Output: medians, MB/s (MB = 10^6 bytes of blobs as stored), the client's CPU
+#         seconds (user+sys, hyperfine's mean) and tug/skopeo ratios;
 #         appended to $RESULTS/registry-client.tsv.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -91,9 +92,9 @@ bytes_of() { # registry ref -> blob bytes (layers + config)
 hf() { # name json prepare cmd
   hyperfine --style basic --runs "$RUNS" --warmup "$WARMUP" --prepare "$3; sync" --export-json "$2" -n "$1" "$4" >/dev/null
 }
-line() { # workload tool json bytes
-  local m; m=$(median "$3")
-  printf '%s\t%s\t%.3f\t%d\t%.1f\n' "$1" "$2" "$m" "$4" "$(echo "$4 / $m / 1000000" | bc -l)" | tee -a "$TSV"
+line() { # workload tool json bytes -> median s, bytes, MB/s, client CPU s (user+sys, mean; the registry's own CPU is not in it)
+  local m cpu; m=$(median "$3"); cpu=$(jq -r '.results[0] | (.user + .system)' "$3")
+  printf '%s\t%s\t%.3f s\t%d B\t%.1f MB/s\tcpu %.2f s\n' "$1" "$2" "$m" "$4" "$(echo "$4 / $m / 1000000" | bc -l)" "$cpu" | tee -a "$TSV"
 }
 ratio() { # label tug.json skopeo.json
   printf '%s\tratio tug/skopeo (throughput)\t%.2fx\n' "$1" "$(echo "$(median "$3") / $(median "$2")" | bc -l)" | tee -a "$TSV"

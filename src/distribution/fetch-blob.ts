@@ -78,7 +78,7 @@ class DiffMeter {
 /** bytes a stream may have in the worker's queue before the download waits for it */
 const DIFF_WINDOW = 32 * 1024 * 1024;
 
-class DiffTap extends Transform {
+class DiffTap {
   private inflight = 0;
   private waiting?: () => void;
   private readonly outcome: Promise<{ diffID: Digest; diffSize: number; kind?: string } | undefined>;
@@ -89,7 +89,6 @@ class DiffTap extends Transform {
     private readonly post: (m: DiffWorkerIn, transfer?: ArrayBuffer[]) => void,
     private readonly forget: () => void,
   ) {
-    super({ highWaterMark: 1 << 20 });
     this.outcome = new Promise((r) => (this.settle = r));
   }
 
@@ -108,18 +107,18 @@ class DiffTap extends Transform {
     this.settle(m.error || !m.diffID ? undefined : { diffID: m.diffID, diffSize: m.diffSize ?? 0, kind: m.kind });
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** Sends a chunk; `next` runs at once, or when the worker has caught up with the window. */
+  feed(chunk: Buffer, next: () => void): void {
     // a private copy whose memory moves to the worker (no second copy on the way)
     const copy = new Uint8Array(chunk);
     this.inflight += copy.byteLength;
     this.post({ op: 'data', id: this.id, buf: copy }, [copy.buffer as ArrayBuffer]);
-    if (this.inflight >= DIFF_WINDOW) this.waiting = () => cb(null, chunk);
-    else cb(null, chunk);
+    if (this.inflight >= DIFF_WINDOW) this.waiting = next;
+    else next();
   }
 
-  override _flush(cb: TransformCallback): void {
+  finish(): void {
     this.post({ op: 'end', id: this.id });
-    cb();
   }
 
   /** The diff once the worker is done; undefined when it could not be measured. */
@@ -158,10 +157,19 @@ async function openIngest(store: ContentStore, desc: Descriptor): Promise<Conten
   }
 }
 
-/** Counts bytes and refuses more than the descriptor's size (a Content-Length lie). */
+/**
+ * The one stage between socket and ingest: counts bytes, refuses more than the
+ * descriptor's size (a Content-Length lie), and feeds the diff meter if any
+ * (one stream hop per chunk, not three).
+ */
 class Limiter extends Transform {
   seen = 0;
-  constructor(private readonly max: number, private readonly onBytes: (n: number) => void, private readonly what: string) {
+  constructor(
+    private readonly max: number,
+    private readonly onBytes: (n: number) => void,
+    private readonly what: string,
+    private readonly tap?: DiffTap,
+  ) {
     super({ highWaterMark: 1 << 20 });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -171,7 +179,12 @@ class Limiter extends Transform {
       return;
     }
     this.onBytes(chunk.length);
-    cb(null, chunk);
+    if (this.tap) this.tap.feed(chunk, () => cb(null, chunk));
+    else cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    this.tap?.finish();
+    cb();
   }
 }
 
@@ -210,16 +223,15 @@ export async function fetchBlobInto(client: RegistryClient, repository: string, 
           }
           opts.onStart?.(w.offset);
           const base = w.offset;
-          const limiter = new Limiter(desc.size - base, (n) => {
-            transferred += n;
-            if (opts.cancelled?.()) limiter.destroy(new TugError('INTERNAL', 'cancelled'));
-            opts.onProgress?.(base + limiter.seen, desc.size);
-          }, what);
           if (base !== 0) tapValid = false;
           tap?.cancel();
           tap = tapValid ? DiffMeter.shared().open() : undefined;
-          if (tap) await pipeline(res.body, limiter, tap, w.stream());
-          else await pipeline(res.body, limiter, w.stream());
+          const limiter: Limiter = new Limiter(desc.size - base, (n) => {
+            transferred += n;
+            if (opts.cancelled?.()) limiter.destroy(new TugError('INTERNAL', 'cancelled'));
+            opts.onProgress?.(base + limiter.seen, desc.size);
+          }, what, tap);
+          await pipeline(res.body, limiter, w.stream());
           // a body that ended early (no error, fewer bytes): continue from where it stopped
           if (w.offset < desc.size && limiter.seen > 0 && attempt < retries) {
             tapValid = false;
