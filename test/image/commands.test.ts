@@ -5,9 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUSYBOX_TAR, haveBusybox, tempRoot, tug, tugOk, type TempRoot } from '../helpers.js';
+import { BOOKWORM_TAR, BUSYBOX_TAR, PROJECT, haveBusybox, tempRoot, tug, tugOk, type TempRoot } from '../helpers.js';
 import { importBusybox } from './util.js';
 
 const skip = haveBusybox() ? false : 'needs /var/cache/tug/busybox-rootfs.tar (scripts/make-base-images.sh)';
@@ -282,5 +282,24 @@ test('unpack puts every layer in the snapshotter; rmi of the last image using th
   } finally {
     closeAll();
     R4.cleanup();
+  }
+});
+
+test('scripts/import-base-images.sh makes busybox:latest (CMD sh) and debian:bookworm (CMD bash), and is idempotent', { skip: skip || (!existsSync(BOOKWORM_TAR) && 'needs /var/cache/tug/bookworm-rootfs.tar'), timeout: 180_000 }, async () => {
+  const R5 = tempRoot();
+  try {
+    const env = { ...process.env, TUG_ROOT: R5.root };
+    const run = (): string => execFileSync('bash', [join(PROJECT, 'scripts/import-base-images.sh')], { env }).toString();
+    const first = run();
+    assert.match(first, /importing .*busybox-rootfs\.tar as busybox:latest/);
+    assert.match(first, /importing .*bookworm-rootfs\.tar as debian:bookworm/);
+    const cfg = async (n: string): Promise<string> => (await tugOk(['inspect', '-f', '{{json .Config.Cmd}} {{index .Config.Env 0}}', n], { root: R5.root })).stdout.trim();
+    assert.equal(await cfg('busybox'), '["sh"] PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+    assert.equal(await cfg('debian:bookworm'), '["bash"] PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+    const ids = (await tugOk(['images', '-q'], { root: R5.root })).stdout;
+    assert.match(run(), /busybox:latest is up to date\ndebian:bookworm is up to date/);
+    assert.equal((await tugOk(['images', '-q'], { root: R5.root })).stdout, ids);
+  } finally {
+    R5.cleanup();
   }
 });

@@ -48,6 +48,8 @@ podman load -i ${saved} 2>/dev/null
 echo "ID=$(podman image inspect --format '{{.Id}}' ${id.slice(7)})"
 podman run --rm --network none ${id.slice(7)} sh -c 'echo "hello from $(head -1 /etc/passwd | cut -d: -f1)"; echo "$PATH"'
 podman run --rm --network none ${id.slice(7)} true && echo TRUE-OK
+podman save -q -o ${work}/podman-docker.tar localhost/${unique}:latest
+podman save -q --format oci-archive -o ${work}/podman-oci.tar localhost/${unique}:latest
 `;
   const out = locked('bash', ['-c', script]);
   assert.match(out, new RegExp(`Loaded image: .*${unique}:latest`));
@@ -55,6 +57,19 @@ podman run --rm --network none ${id.slice(7)} true && echo TRUE-OK
   assert.match(out, new RegExp(`^hello from root\n${PATH_ENV.slice(5).replace(/\//g, '\\/')}\n`, 'm'));
   assert.match(out, /^TRUE-OK$/m);
   assert.notEqual(spawnSync('podman', ['image', 'exists', id.slice(7)]).status, 0, 'the image was removed from podman again');
+});
+
+test('what podman saves (docker-archive and oci-archive) loads into tug as the same image', { skip: !haveBusybox() || !has('podman') || !isRoot ? 'needs the podman test before it' : false }, async () => {
+  for (const f of ['podman-docker.tar', 'podman-oci.tar']) {
+    const fresh = tempRoot();
+    try {
+      const out = (await tugOk(['load', '-i', join(work, f)], { root: fresh.root })).stdout;
+      assert.equal(out, `Loaded image: localhost/${unique}:latest\n`, f);
+      assert.equal((await tugOk(['inspect', '-f', '{{.Id}} {{json .Config.Cmd}}', `localhost/${unique}`], { root: fresh.root })).stdout.trim(), `${id} ["sh"]`, f);
+    } finally {
+      fresh.cleanup();
+    }
+  }
 });
 
 test('skopeo copy docker-archive:(tug save) → oci: keeps the config digest; its oci-archive loads back with skopeo\'s manifest digest', { skip: !haveBusybox() ? 'needs busybox rootfs' : !has('skopeo') ? 'needs skopeo' : false }, async () => {
