@@ -29,6 +29,11 @@ interface SeqSocket {
 }
 
 let SeqpacketSocketCtor: (new () => SeqSocket) | undefined;
+/** Loads the addon now (call it while waiting on something else, e.g. conmon). */
+export function preloadAttach(): void {
+  seqpacket();
+}
+
 function seqpacket(): new () => SeqSocket {
   // Loaded lazily: only attaching verbs pay for the native addon.
   if (!SeqpacketSocketCtor) {

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TugError } from '../util/errors.js';
-import { attach, type AttachEnd, type AttachIo } from './attach.js';
+import { attach, preloadAttach, type AttachEnd, type AttachIo } from './attach.js';
 import { conmonCreate } from './conmon.js';
 import { containerRootfs } from './create.js';
 import { writeEtcFiles } from './etcfiles.js';
@@ -152,11 +152,14 @@ export async function startContainer(svc: ContainerService, rec0: ContainerRecor
     const exitCommand = opts.foregroundPid && config.restartPolicy.name === 'no'
       ? ['/bin/sh', '-c', `kill -0 ${opts.foregroundPid} 2>/dev/null || exec "$@"`, 'tug-cleanup', ...cleanupArgv]
       : cleanupArgv;
-    const { pid } = await conmonCreate({
+    const created = conmonCreate({
       id, uuid: id, name: rec.name, runtimeBin: rt.bin, runtimeRoot: rt.stateRoot, bundle, persistDir: bundle,
       exitDir: paths.exitDir(svc.p), logPath: paths.logFile(svc.p, id), logSizeMax: config.logMaxSize,
       socketDir: paths.socketDir(svc.p), tty: config.tty, stdin: config.openStdin, exitCommand, tmpDir: paths.tmp(svc.p),
     }, config.runtime);
+    // conmon and the runtime work for ~25 ms: load the attach addon meanwhile
+    if (opts.attach) preloadAttach();
+    const { pid } = await created;
     trace('conmon: created');
     let attached: Promise<AttachEnd> | undefined;
     try {
