@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS="crun runc conmon busybox-static debootstrap netavark aardvark-dns iptables
-  golang-github-containers-common skopeo podman docker-registry jq socat hyperfine curl iproute2 openssh-client zstd"
+  golang-github-containers-common skopeo podman docker-registry jq socat hyperfine curl iproute2 openssh-client zstd tini"
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
   apt-get update -q

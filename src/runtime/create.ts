@@ -172,14 +172,16 @@ export async function createContainer(svc: ContainerService, req: CreateRequest)
   };
   mkdirSync(paths.ctrDir(svc.p, id), { recursive: true, mode: 0o700 });
   try {
+    // The record first: if this process dies half-way, `rm` finds the container and removes what exists.
+    svc.store.insert(rec);
     if (config.snapshotKey) {
       const init = {
         dirs: ['/proc', '/sys', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue'],
         files: ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', ...(config.init ? ['/sbin/docker-init'] : [])],
       };
       config.initLayer = (await (await imageSource(svc.p.root)).prepare(config.snapshotKey, image.id, init)) ?? undefined;
+      svc.store.updateConfig(rec);
     }
-    svc.store.insert(rec);
   } catch (e) {
     if (config.snapshotKey) await (await imageSource(svc.p.root)).remove(config.snapshotKey).catch(() => {});
     svc.store.delete(id);
