@@ -48,7 +48,7 @@ export interface CreateImageOptions {
 
 export interface AddImageOptions {
   parent?: Digest | null;
-  /** Repositories (names or refs) that serve this manifest: recorded as repo digests (pull, push). */
+  /** Repo digests to record (pull, push): "repo" (→ repo@manifestDigest) or "repo@sha256:…" (e.g. the index a pull resolved). */
   repoDigests?: string[];
   /** diffIDs/sizes the caller already knows (e.g. computed while pulling), by blob digest. */
   knownDiffs?: Map<Digest, { diffID: Digest; diffSize: number }>;
@@ -199,7 +199,11 @@ export class ImageService {
     }));
     const id = v.manifest.config.digest;
     const now = nowRfc3339();
-    const repoDigestRepos = (opts.repoDigests ?? []).map((r) => parseRef(r).repository);
+    // "repo" records repo@manifestDigest; "repo@digest" records that digest (a pull through an index: docker shows the index digest)
+    const repoDigestRefs = (opts.repoDigests ?? []).map((r) => {
+      const p = parseRef(r);
+      return { repository: p.repository, digest: p.digest ?? manifestDigest };
+    });
     writeTx(this.db, () => {
       for (const [d, x] of pending) this.records.rememberDiff(d, x.diffID, x.diffSize);
       this.records.insertImage({
@@ -212,7 +216,7 @@ export class ImageService {
         layers,
       }, now);
       for (const r of parsedNames) this.records.setName(refString(r), r.repository, r.tag as string, id, now);
-      for (const repo of repoDigestRepos) this.records.addRepoDigest(repo, manifestDigest, id);
+      for (const r of repoDigestRefs) this.records.addRepoDigest(r.repository, r.digest, id);
     });
     return this.records.byId(id) as ImageRecord;
   }
