@@ -6,7 +6,7 @@ import { DockerfileError } from './errors.js';
 import { PROXY_ARGS, StageEnv } from './expand.js';
 import type { Instruction } from './instructions.js';
 import type { Dockerfile, Stage } from './parse.js';
-import { formatPlatform, hostPlatform, parsePlatform, platformArgs, type Platform } from './platform.js';
+import { hostPlatform, parsePlatform, platformArgs, type Platform } from './platform.js';
 import { processWord } from './shell.js';
 import { suggest } from './suggest.js';
 
@@ -250,4 +250,3 @@ function collectDeps(df: Dockerfile, s: Stage, ctx: DepCtx): void {
   }
 }
 
-export { formatPlatform };
