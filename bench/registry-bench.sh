@@ -77,7 +77,7 @@ reset() { # tug|dr: restart with empty storage
   start "$1"
 }
 
-peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$(cat "$WORK/$1.pid")/status"; }
+peak_rss_mb() { awk '/VmHWM/ {printf "%.1f\n", $2/1024}' "/proc/$(cat "$WORK/$1.pid")/status"; }
 # CPU seconds (user + system) the server has used since it started: a cost that a busy machine does not distort
 cpu_s() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$(cat "$WORK/$1.pid")/stat"; }
 
