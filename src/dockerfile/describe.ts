@@ -5,7 +5,7 @@ import { StageEnv, type Expanded } from './expand.js';
 import type { Instruction } from './instructions.js';
 import type { Dockerfile } from './parse.js';
 import { hostPlatform, platformArgs } from './platform.js';
-import { resolveGlobalArgs } from './stages.js';
+import { resolveGlobalArgs, resolveStages, type ResolvedBuild } from './stages.js';
 
 export interface DescribedInstruction {
   line: number;
@@ -22,6 +22,10 @@ export interface DescribedStage {
   image: string;
   imageExpanded?: string;
   platform?: string;
+  /** Stages this one needs (FROM, COPY --from, RUN --mount from=), by index. */
+  dependsOn?: number[];
+  /** False when building the last stage does not need this one. */
+  usedByDefaultTarget?: boolean;
   from: DescribedInstruction;
   instructions: DescribedInstruction[];
 }
@@ -45,6 +49,14 @@ export function describeDockerfile(df: Dockerfile, buildArgs: ReadonlyMap<string
   }
   const meta = new Map(pargs);
   for (const [k, v] of globals) if (v !== undefined) meta.set(k, v);
+
+  let graph: ResolvedBuild | undefined;
+  try {
+    graph = resolveStages(df, { buildArgs });
+  } catch {
+    graph = undefined; // a graph error (cycle, bad index) is reported by the build, not here
+  }
+  const used = new Set(graph?.stages.map((r) => r.index));
 
   const describe = (i: Instruction, r?: Expanded): DescribedInstruction => {
     const d: DescribedInstruction = {
@@ -72,6 +84,7 @@ export function describeDockerfile(df: Dockerfile, buildArgs: ReadonlyMap<string
     const imageExpanded = fromExp && fromExp.instruction.kind === 'FROM' && fromExp.unset.size === 0 ? fromExp.instruction.image : undefined;
     return {
       index: s.index, name: s.name, image: s.image, imageExpanded: imageExpanded !== s.image ? imageExpanded : undefined, platform: s.platform,
+      dependsOn: graph?.all[s.index].dependsOn, usedByDefaultTarget: graph ? used.has(s.index) : undefined,
       from: describe(s.from, fromExp), instructions,
     };
   });
@@ -86,7 +99,10 @@ export function formatDescription(d: Description): string {
   for (const a of d.globalArgs) s += `global ${line(a)}\n`;
   for (const st of d.stages) {
     s += `\nstage ${st.index}${st.name ? ` "${st.name}"` : ''}: FROM ${st.image}${st.imageExpanded ? ` (= ${st.imageExpanded})` : ''}`;
-    s += `${st.platform ? ` --platform=${st.platform}` : ''}  [line ${st.from.line}]\n`;
+    s += `${st.platform ? ` --platform=${st.platform}` : ''}  [line ${st.from.line}]`;
+    if (st.dependsOn?.length) s += `  needs: ${st.dependsOn.map((i) => d.stages[i]?.name ?? String(i)).join(', ')}`;
+    if (st.usedByDefaultTarget === false) s += '  (not needed by the last stage)';
+    s += '\n';
     for (const i of st.instructions) s += `  ${line(i)}\n`;
   }
   return s.replace(/^\n/, '');

@@ -51,6 +51,7 @@ describe('tug dockerfile parse', () => {
       assertSubset(run.instruction, { kind: 'RUN', command: ['go build -o /out/app .'], mounts: [{ type: 'cache', target: '/root/.cache/go-build' }] });
       assertSubset(j.stages[0].instructions[3].instruction, { kind: 'COPY', dest: '/etc/app.conf', inline: [{ name: 'EOF', data: 'listen=:8080\n' }] });
       assertSubset(j.stages[1].instructions[0].instruction, { kind: 'COPY', from: 'build' });
+      assertSubset(j.stages[1], { dependsOn: [0], usedByDefaultTarget: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -73,7 +74,11 @@ describe('tug dockerfile parse', () => {
     assert.match(r.stdout, /\nstage 0 "build": FROM golang:\$\{GO_VERSION\} \(= golang:1\.22\) {2}\[line 3\]\n/);
     assert.match(r.stdout, /\n {5}6 {2}RUN --mount=type=cache,target=\/root\/\.cache\/go-build {2}shell=\["go build -o \/out\/app \."\]/);
     assert.match(r.stdout, /heredoc<<EOF="listen=:8080\\n"/);
-    assert.match(r.stdout, /\nstage 1: FROM scratch {2}\[line 11\]\n/);
+    assert.match(r.stdout, /\nstage 1: FROM scratch {2}\[line 11\] {2}needs: build\n/);
+  });
+  test('stages the last one does not need are marked', async () => {
+    const r = await tug(['dockerfile', 'parse', '-'], { input: 'FROM a AS unused\nFROM b\n' });
+    assert.match(r.stdout, /^stage 0 "unused": FROM a {2}\[line 1\] {2}\(not needed by the last stage\)\n/);
   });
   test('--help', async () => {
     const r = await tug(['dockerfile', 'parse', '--help']);
