@@ -98,6 +98,8 @@ const OK: Row[] = [
   ['ADD --unpack=false', 'ADD --unpack=false a.tar.gz /x', { unpack: false }],
   ['ADD several sources', 'ADD a b c /d/', { sources: ['a', 'b', 'c'], dest: '/d/' }],
   ['ADD JSON form', 'ADD ["a b", "/c d"]', { sources: ['a b'], dest: '/c d', json: true }],
+  ['ADD heredoc', 'ADD <<EOF /etc/motd\nwelcome\nEOF', { kind: 'ADD', sources: [], inline: [{ name: 'EOF', data: 'welcome\n' }], dest: '/etc/motd' }],
+  ['ADD <<- heredoc strips tabs', 'ADD <<-EOT /x\n\tline\n\tEOT', { inline: [{ data: 'line\n', chomp: true }] }],
   ['ADD defaults', 'ADD a b', { link: false, keepGitDir: false, checksum: undefined, chown: undefined, exclude: [] }],
   // COPY
   ['COPY --from=stage', 'COPY --from=build /out /app', { kind: 'COPY', from: 'build', sources: ['/out'], dest: '/app' }],
