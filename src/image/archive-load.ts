@@ -3,6 +3,7 @@
 // straight into the content store while it is hashed, small JSON files stay in
 // memory, and the images are assembled when the archive ends (manifest.json
 // usually comes last). Anything wrong → the blobs this load added are removed.
+import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TarReader } from '../archive/index.js';
@@ -42,13 +43,23 @@ function cleanPath(name: string): string {
 class ArchiveFiles {
   readonly small = new Map<string, Buffer>();
   readonly stored = new Map<string, Stored>();
+  /** Link entries: path → the path it names. */
+  readonly links = new Map<string, string>();
   constructor(private readonly svc: ImageService, readonly tracker: BlobTracker) {}
 
+  /** Follows link entries (a few hops at most). */
+  resolve(path: string): string {
+    for (let i = 0; i < 8 && !this.small.has(path) && !this.stored.has(path) && this.links.has(path); i++) path = this.links.get(path) as string;
+    return path;
+  }
+
   has(path: string): boolean {
+    path = this.resolve(path);
     return this.small.has(path) || this.stored.has(path);
   }
 
   json<T>(path: string): T {
+    path = this.resolve(path);
     const b = this.small.get(path);
     if (!b) throw badArchive(this.stored.has(path) ? `${path} is too large to be JSON metadata` : `${path} is missing from the archive`);
     try {
@@ -60,6 +71,7 @@ class ArchiveFiles {
 
   /** Puts the file at path in the content store (if it is not yet) and returns its digest and size. */
   async toStore(path: string, expect?: Digest): Promise<Stored> {
+    path = this.resolve(path);
     const st = this.stored.get(path);
     if (st) {
       if (expect && st.digest !== expect) throw new TugError('DIGEST_MISMATCH', `${path}: digest mismatch: expected ${expect}, got ${st.digest}`, { hint: 'the archive is corrupt or was modified; nothing was loaded' });
@@ -90,6 +102,13 @@ async function readArchive(svc: ImageService, src: Readable, files: ArchiveFiles
   let entries = 0;
   for await (const e of reader.entries()) {
     entries++;
+    if (e.header.type === 'symlink' || e.header.type === 'hardlink') {
+      // older docker saves link identical layer.tar files to one copy
+      const from = cleanPath(e.header.name);
+      const target = e.header.type === 'hardlink' ? cleanPath(e.header.linkname) : posix.normalize(posix.join(posix.dirname(from), e.header.linkname));
+      files.links.set(from, target);
+      continue;
+    }
     if (e.header.type !== 'file') continue;
     const path = cleanPath(e.header.name);
     const blobHex = BLOB_PATH.exec(path)?.[1];

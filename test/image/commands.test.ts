@@ -303,3 +303,34 @@ test('scripts/import-base-images.sh makes busybox:latest (CMD sh) and debian:boo
     R5.cleanup();
   }
 });
+
+test('load reads the pre-25 docker save layout (<id>/layer.tar, <hex>.json, symlinked duplicate layers)', { skip }, async () => {
+  const dir = mkdtempSync('/var/tmp/tug-image-legacy-');
+  const fresh = tempRoot();
+  try {
+    const layer = readFileSync(BUSYBOX_TAR);
+    const diff = createHash('sha256').update(layer).digest('hex');
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${diff}`, `sha256:${diff}`] } }));
+    const cfgHex = createHash('sha256').update(config).digest('hex');
+    const [id1, id2] = ['1'.repeat(64), '2'.repeat(64)];
+    execFileSync('mkdir', ['-p', join(dir, id1), join(dir, id2)]);
+    execFileSync('cp', [BUSYBOX_TAR, join(dir, id1, 'layer.tar')]);
+    execFileSync('ln', ['-s', `../${id1}/layer.tar`, join(dir, id2, 'layer.tar')]);
+    for (const id of [id1, id2]) {
+      execFileSync('sh', ['-c', `printf 1.0 > ${join(dir, id, 'VERSION')}; printf '{}' > ${join(dir, id, 'json')}`]);
+    }
+    execFileSync('sh', ['-c', `cat > ${join(dir, `${cfgHex}.json`)}`], { input: config });
+    execFileSync('sh', ['-c', `cat > ${join(dir, 'manifest.json')}`], { input: JSON.stringify([{ Config: `${cfgHex}.json`, RepoTags: ['old:1'], Layers: [`${id1}/layer.tar`, `${id2}/layer.tar`] }]) });
+    execFileSync('sh', ['-c', `printf '{"old":{"1":"${id2}"}}' > ${join(dir, 'repositories')}`]);
+    const archive = `${dir}.tar`;
+    execFileSync('tar', ['-cf', archive, '-C', dir, '.']);
+    assert.equal((await tugOk(['load', '-i', archive], { root: fresh.root })).stdout, 'Loaded image: old:1\n');
+    const got = JSON.parse((await tugOk(['inspect', '-f', '{{json .}}', 'old:1'], { root: fresh.root })).stdout);
+    assert.equal(got.Id, `sha256:${cfgHex}`);
+    assert.deepEqual(got.RootFS.Layers, [`sha256:${diff}`, `sha256:${diff}`]);
+    rmSync(archive, { force: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    fresh.cleanup();
+  }
+});
