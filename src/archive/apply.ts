@@ -14,7 +14,7 @@ import type { Digest } from '../oci/types.js';
 import { errnoCode } from '../util/errors.js';
 import { openLayerStream } from './compression.js';
 import { invalidArchive } from './errors.js';
-import { mknod } from './mknod.js';
+import { mknodAll, type NodeSpec } from './mknod.js';
 import { cleanEntryPath, joinRel, resolveDirInRoot } from './paths.js';
 import type { TarHeader } from './tar-header.js';
 import { TarReader } from './tar-reader.js';
@@ -72,7 +72,7 @@ export async function applyLayer(dir: string, layer: Readable, opts: ApplyOption
     for await (const entry of reader.entries()) {
       await applier.entry(entry.header, entry.body, entry.offset);
     }
-    applier.finish();
+    await applier.finish();
     return reader.stats;
   } catch (e) {
     input?.destroy();
@@ -90,6 +90,9 @@ class Applier {
   private readonly created = new Set<string>();
   private readonly dirCache = new Map<string, string>();
   private readonly dirs: DirMeta[] = [];
+  /** Device nodes, fifos and overlay whiteouts waiting to be made in one batch, with their headers. */
+  private pending: Array<{ node: NodeSpec; rel: string; h: TarHeader; metadata: boolean }> = [];
+  private readonly pendingPaths = new Set<string>();
 
   constructor(
     private readonly root: string,
@@ -122,7 +125,30 @@ class Applier {
     if (isDir || isLink) this.dirCache.clear();
   }
 
+  /** Makes the batched nodes, then their owners, modes and times. */
+  private async flushNodes(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingPaths.clear();
+    await mknodAll(batch.map((p) => p.node));
+    for (const p of batch) {
+      if (p.metadata) this.metadata(p.node.path, p.rel, p.h);
+      else if (this.chown) lchownSync(p.node.path, p.h.uid, p.h.gid);
+    }
+  }
+
+  /** Queues a node; metadata=false for overlay whiteouts (owner only). */
+  private queueNode(node: NodeSpec, rel: string, h: TarHeader, metadata = true): Promise<void> | void {
+    this.pending.push({ node, rel, h, metadata });
+    this.pendingPaths.add(rel);
+    if (this.pending.length >= 256) return this.flushNodes();
+  }
+
   async entry(h: TarHeader, body: () => AsyncGenerator<Buffer>, offset: number): Promise<void> {
+    // Batched nodes stay safe only while nothing else changes the tree: any other entry flushes them first.
+    const nodeLike = h.type === 'char' || h.type === 'block' || h.type === 'fifo' || (this.overlay && /(^|\/)\.wh\.[^/]+\/?$/.test(h.name));
+    if (!nodeLike) await this.flushNodes();
     const comps = cleanEntryPath(h.name);
     if (comps.length === 0) {
       if (h.type !== 'dir') throw invalidArchive(`unsafe tar: entry "${h.name}" at offset ${offset} would replace the root directory`);
@@ -137,6 +163,7 @@ class Applier {
     const parentRel = (this.parent(parentComps, true))!;
     const rel = joinRel(parentRel, base);
     const abs = this.abs(rel);
+    if (this.pendingPaths.has(rel)) await this.flushNodes();
 
     let linkTarget: string | undefined;
     if (h.type === 'hardlink') {
@@ -145,6 +172,7 @@ class Applier {
     }
     const existing = lstatSync(abs, { throwIfNoEntry: false }) ?? null;
     if (existing && !(existing.isDirectory() && h.type === 'dir')) {
+      await this.flushNodes(); // the tree changes: batched nodes first
       this.removeExisting(rel, existing.isDirectory(), existing.isSymbolicLink());
     }
 
@@ -174,11 +202,11 @@ class Applier {
           this.warn(`skipped device node /${rel} (needs root)`);
           return;
         }
-        await mknod(abs, h.type, h.mode, h.devmajor, h.devminor);
-        break;
+        this.created.add(rel);
+        return this.queueNode({ path: abs, kind: h.type, mode: h.mode, major: h.devmajor, minor: h.devminor }, rel, h);
       case 'fifo':
-        await mknod(abs, 'fifo', h.mode);
-        break;
+        this.created.add(rel);
+        return this.queueNode({ path: abs, kind: 'fifo', mode: h.mode, major: 0, minor: 0 }, rel, h);
     }
     this.created.add(rel);
     this.metadata(abs, rel, h);
@@ -241,16 +269,20 @@ class Applier {
     if (parentRel === null) return; // nothing there to delete
     const rel = joinRel(parentRel, name);
     if (this.created.has(rel)) return; // whiteouts hide lower layers only, never this layer's own entries
+    if (this.pendingPaths.has(rel)) await this.flushNodes();
     const st = lstatSync(this.abs(rel), { throwIfNoEntry: false });
-    if (st) this.removeExisting(rel, st.isDirectory(), st.isSymbolicLink());
+    if (st) {
+      await this.flushNodes(); // the tree changes: batched nodes first
+      this.removeExisting(rel, st.isDirectory(), st.isSymbolicLink());
+    }
     if (this.overlay) {
       if (!isRoot) throw invalidArchive(`cannot create the overlay whiteout for /${rel}: needs root`);
-      await mknod(this.abs(rel), 'char', 0, 0, 0);
-      if (this.chown) lchownSync(this.abs(rel), h.uid, h.gid);
+      await this.queueNode({ path: this.abs(rel), kind: 'char', mode: 0, major: 0, minor: 0 }, rel, h, false);
     }
   }
 
-  finish(): void {
+  async finish(): Promise<void> {
+    await this.flushNodes();
     for (const d of this.dirs) {
       try {
         chmodSync(d.abs, d.mode);

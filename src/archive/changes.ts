@@ -58,7 +58,7 @@ export async function lookupLayered(lowers: readonly string[], rel: string): Pro
     let abs = layer;
     for (let j = 0; j < comps.length; j++) {
       abs = `${abs}/${comps[j]}`;
-      const st = await lstatOrNull(abs);
+      const st = lstatOrNull(abs);
       if (!st) break;
       if (isOverlayWhiteout(st)) return null;
       if (j === comps.length - 1) return { abs, st };

@@ -52,9 +52,9 @@ export async function sameEntry(lowerAbs: string, l: BigIntStats, upperAbs: stri
 }
 
 async function* addedSubtree(upper: string, rel: string): AsyncGenerator<TreeEvent> {
-  for (const name of await sortedNames(`${upper}/${rel}`)) {
+  for (const name of sortedNames(`${upper}/${rel}`)) {
     const r = `${rel}/${name}`;
-    const st = await lstatOrNull(`${upper}/${r}`);
+    const st = lstatOrNull(`${upper}/${r}`);
     if (!st) continue;
     yield { kind: 'A', entry: { rel: r, abs: `${upper}/${r}`, st } };
     if (st.isDirectory()) yield* addedSubtree(upper, r);
@@ -64,12 +64,13 @@ async function* addedSubtree(upper: string, rel: string): AsyncGenerator<TreeEve
 /** Differences that turn the tree `lower` into the tree `upper`, in sorted depth-first order. */
 export async function* compareTrees(lower: string, upper: string, rel = ''): AsyncGenerator<TreeEvent> {
   const at = (root: string): string => (rel === '' ? root : `${root}/${rel}`);
-  const names = [...new Set([...(await sortedNames(at(lower))), ...(await sortedNames(at(upper)))])].sort(compareNames);
+  const names = [...new Set([...sortedNames(at(lower)), ...sortedNames(at(upper))])].sort(compareNames);
   for (const name of names) {
     const r = rel === '' ? name : `${rel}/${name}`;
     const lAbs = `${lower}/${r}`;
     const uAbs = `${upper}/${r}`;
-    const [l, u] = await Promise.all([lstatOrNull(lAbs), lstatOrNull(uAbs)]);
+    const l = lstatOrNull(lAbs);
+    const u = lstatOrNull(uAbs);
     if (!u) {
       if (l) yield { kind: 'D', rel: r };
       continue;

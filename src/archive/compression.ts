@@ -115,7 +115,11 @@ export async function decompressStream(input: Readable): Promise<Readable> {
   return (await openLayerStream(input)).stream;
 }
 
-/** Docker's default gzip level is 6 (Go's DefaultCompression); we measured level 1 as ~3× faster here. */
+/**
+ * Docker's default gzip level is 6 (Go's DefaultCompression). On the bookworm
+ * rootfs (128 MB) node:zlib level 1 ran 1.7-1.9x faster than level 6 for a
+ * 7.6% larger blob (53.6 vs 49.8 MB), so layers default to level 1.
+ */
 export const DEFAULT_GZIP_LEVEL = 1;
 
 export function gzipLayer(level = DEFAULT_GZIP_LEVEL): Transform {

@@ -317,3 +317,28 @@ test('corrupt and truncated input fail with INVALID_ARCHIVE', async () => {
     s.cleanup();
   }
 });
+
+test('batched device nodes and whiteouts: a repeated name keeps the last entry, large batches, metadata applied', async (t) => {
+  if (!isRoot) return t.skip('needs root (mknod)');
+  const s = scratch();
+  try {
+    const tarball = await craftTar([
+      { name: 'dev/a', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o600 },
+      { name: 'dev/a', type: 'character-device', devmajor: 1, devminor: 5, mode: 0o640, uid: 7, gid: 8, mtime: new Date(1_000_000_000_000) },
+      { name: 'dev/p', type: 'fifo', mode: 0o620 },
+      { name: 'dev/after', body: 'x' },
+    ]);
+    await applyLayer(`${s.dir}/d`, streamOf(tarball));
+    assert.equal(
+      execFileSync('stat', ['-c', '%F %t:%T %a %u:%g %Y', `${s.dir}/d/dev/a`, `${s.dir}/d/dev/p`], { encoding: 'utf8' }),
+      'character special file 1:5 640 7:8 1000000000\nfifo 0:0 620 0:0 1600000000\n',
+    );
+    const whiteouts = Array.from({ length: 300 }, (_, i) => ({ name: `etc/.wh.f${i}` }));
+    await applyLayer(`${s.dir}/o`, streamOf(await craftTar(whiteouts)), { whiteouts: 'overlay' });
+    const names = readdirSync(`${s.dir}/o/etc`);
+    assert.equal(names.length, 300);
+    assert.equal(execFileSync('stat', ['-c', '%F %t:%T', `${s.dir}/o/etc/f299`], { encoding: 'utf8' }), 'character special file 0:0\n');
+  } finally {
+    s.cleanup();
+  }
+});
