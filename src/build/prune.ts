@@ -4,7 +4,9 @@
 // image still uses stays. Cache-mount directories go with --all.
 import { existsSync, readdirSync, lstatSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyMigrations, openDb, writeTx } from '../meta/db.js';
+import { applyMigrations, openDb, writeTx, type Db } from '../meta/db.js';
+import { releaseSnapshots } from '../image/gc.js';
+import { ImageService } from '../image/service.js';
 import { deleteLease, listLeases } from '../meta/leases.js';
 import { ImageRecords } from '../image/records.js';
 import { imageMigrations } from '../image/schema.js';
@@ -22,6 +24,7 @@ export interface PruneOptions {
 
 export interface PruneResult {
   removedKeys: string[];
+  snapshotsRemoved: number;
   /** Bytes of the records' own layers (what `du` showed); the GC says what was really freed. */
   recordBytes: number;
   cacheMountBytes: number;
@@ -62,19 +65,38 @@ export function cacheMounts(root: string): Array<{ id: string; size: number; las
     .map((n) => ({ id: n, size: dirSize(join(base, n)), lastUsedAt: lstatSync(join(base, n)).mtimeMs }));
 }
 
-export function pruneBuildCache(root: string, opts: PruneOptions): PruneResult {
+function chainsOf(db: Db): Map<string, { chain: string | null; depth: number }> {
+  const rows = db.prepare('SELECT key, record FROM build_cache').all() as Array<{ key: string; record: string }>;
+  return new Map(rows.map((r) => {
+    const st = JSON.parse(r.record) as StageState;
+    return [r.key, { chain: st.chainID, depth: st.layers.length }];
+  }));
+}
+
+export async function pruneBuildCache(root: string, opts: PruneOptions): Promise<PruneResult> {
   const db = openDb(root, [buildMigrations, buildLogMigrations]);
   const cache = new BuildCache(db);
   const before = new Map(cache.usage().map((r) => [r.key, r.size]));
+  const chainsBefore = chainsOf(db);
   const filtered = opts.keepBytes !== undefined || opts.olderThanMs !== undefined;
   cache.prune({ all: opts.all || !filtered, keepBytes: opts.keepBytes, olderThanMs: opts.olderThanMs });
   const after = new Set(cache.usage().map((r) => r.key));
   const removedKeys = [...before.keys()].filter((k) => !after.has(k));
+  // the unpacked snapshots of dropped records go too, topmost first (a snapshot others stand on is refused),
+  // unless an image or a remaining record still uses them
+  const keep = [...after].map((k) => chainsBefore.get(k)?.chain).filter((c): c is string => !!c);
+  const dropped = removedKeys.map((k) => chainsBefore.get(k)).filter((c): c is { chain: string; depth: number } => !!c?.chain).sort((a, b) => b.depth - a.depth);
+  applyMigrations(db, [imageMigrations]);
+  const snapshotsRemoved = await releaseSnapshots(ImageService.open(root), dropped.map((d) => d.chain), keep);
   pruneStepLogs(db, opts.all && !filtered);
   let cacheMountBytes = 0;
   let cacheMountsRemoved = 0;
   if (opts.all && !filtered) {
-    writeTx(db, () => db.prepare('DELETE FROM build_runs').run());
+    // the explain history and the context stat cache: BuildKit's "internal" records, gone with -a
+    writeTx(db, () => {
+      db.prepare('DELETE FROM build_runs').run();
+      if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_stat_cache'").get()) db.prepare('DELETE FROM build_stat_cache').run();
+    });
     for (const l of listLeases(db)) if (l.labels.purpose === 'failed build step log') deleteLease(db, l.id);
   }
   if (opts.all && opts.keepBytes === undefined) {
@@ -87,7 +109,7 @@ export function pruneBuildCache(root: string, opts: PruneOptions): PruneResult {
       cacheMountsRemoved++;
     }
   }
-  return { removedKeys, recordBytes: removedKeys.reduce((s, k) => s + (before.get(k) ?? 0), 0), cacheMountBytes, cacheMountsRemoved };
+  return { removedKeys, snapshotsRemoved, recordBytes: removedKeys.reduce((s, k) => s + (before.get(k) ?? 0), 0), cacheMountBytes, cacheMountsRemoved };
 }
 
 export interface UsageRow {

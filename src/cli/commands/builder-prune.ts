@@ -55,7 +55,7 @@ const command: Command = {
       if (!(await confirm(ctx, warning))) return 0;
     }
     const { pruneBuildCache } = await import('../../build/prune.js');
-    const r = pruneBuildCache(ctx.root, { all, keepBytes, olderThanMs });
+    const r = await pruneBuildCache(ctx.root, { all, keepBytes, olderThanMs });
     const { collectGarbage } = await import('../../meta/gc.js');
     const { ContentStore } = await import('../../content/index.js');
     const { openDb } = await import('../../meta/db.js');
