@@ -107,7 +107,7 @@ export function lint(df: Dockerfile, opts: LintOptions = {}): LintWarning[] {
   const absWorkdir: boolean[] = [];
   const stageByName = new Map(df.stages.filter((s) => s.name).map((s) => [s.name as string, s.index]));
   for (const s of df.stages) {
-    const base = stageByName.get(s.image.toLowerCase());
+    const base = stageByName.get(s.image);
     absWorkdir.push(stageInstructionChecks(s, base !== undefined && base < s.index && absWorkdir[base], warn));
   }
   for (const a of df.globalArgs) secretCheck(a, warn);
@@ -226,12 +226,11 @@ function secretCheck(inst: Instruction, warn: Warn): void {
   }
 }
 
-/** Per-stage checks; returns whether the stage ends with an absolute WORKDIR set (inherited by stages built on it). */
-function stageInstructionChecks(s: Stage, inheritedAbsolute: boolean, warn: Warn): boolean {
+/** Per-stage checks; returns whether a WORKDIR was set (stages built on this one inherit that, as in BuildKit). */
+function stageInstructionChecks(s: Stage, inheritedWorkdir: boolean, warn: Warn): boolean {
   const lastOf = new Map<string, Instruction>();
   for (const i of s.instructions) if (i.kind === 'CMD' || i.kind === 'ENTRYPOINT' || i.kind === 'HEALTHCHECK') lastOf.set(i.kind, i);
-  let absoluteWorkdir = inheritedAbsolute;
-  let workdirSeen = inheritedAbsolute;
+  let workdirSeen = inheritedWorkdir;
   let shellSet = false;
   for (const i of s.instructions) {
     switch (i.kind) {
@@ -250,8 +249,7 @@ function stageInstructionChecks(s: Stage, inheritedAbsolute: boolean, warn: Warn
         break;
       case 'WORKDIR':
         // Only the first WORKDIR of a stage is checked: fixing it fixes the ones after it.
-        if (i.path.startsWith('/') || i.path.startsWith('$')) absoluteWorkdir = true;
-        else if (!workdirSeen) warn('WorkdirRelativePath', `Relative workdir '${i.path}' can have unexpected results if the base image changes`, i);
+        if (!workdirSeen && !i.path.startsWith('/') && !i.path.startsWith('$')) warn('WorkdirRelativePath', `Relative workdir '${i.path}' can have unexpected results if the base image changes`, i);
         workdirSeen = true;
         break;
       case 'ENV':
@@ -275,7 +273,7 @@ function stageInstructionChecks(s: Stage, inheritedAbsolute: boolean, warn: Warn
       warn('MultipleInstructionsDisallowed', `Multiple ${i.kind} instructions should not be used in the same stage because only the last one will be used`, i);
     }
   }
-  return absoluteWorkdir;
+  return workdirSeen;
 }
 
 /** Simulates ARG/ENV per stage and reports variables used before any definition. */
@@ -290,7 +288,7 @@ function undefinedVarCheck(df: Dockerfile, opts: LintOptions, warn: Warn): void 
   for (const s of df.stages) {
     // The base's ENV: another stage's final ENV, the image's (when known), or just PATH.
     const env = new Map<string, string>();
-    const baseStage = byName.get(s.image.toLowerCase());
+    const baseStage = byName.get(s.image);
     let known = true;
     if (baseStage !== undefined && baseStage < s.index) for (const [k, v] of stageEnvs[baseStage]) env.set(k, v);
     else {

@@ -140,8 +140,11 @@ export function resolveStages(df: Dockerfile, opts: ResolveOptions = {}): Resolv
     if (baseRef === '') {
       throw new DockerfileError(`base name (${s.image}) should not be blank`, { hint: 'give the ARG used in FROM a default or pass --build-arg' }).at(locate(df, s.from));
     }
-    const baseStage = byName.get(baseRef.toLowerCase());
-    const scratch = baseStage === undefined && baseRef.toLowerCase() === 'scratch';
+    // As in BuildKit, FROM names only a stage defined above it, spelled as the stage's (lower-case)
+    // name: `FROM node AS node` builds on the image, not on itself.
+    const named = byName.get(baseRef);
+    const baseStage = named !== undefined && named < s.index ? named : undefined;
+    const scratch = baseStage === undefined && baseRef === 'scratch';
     // TARGET* stay the build's target even in a FROM --platform=$BUILDPLATFORM stage (cross-compiling).
     const pargs = defaultPargs;
     const deps: StageDependency[] = [
@@ -182,8 +185,28 @@ export function resolveStages(df: Dockerfile, opts: ResolveOptions = {}): Resolv
     state.set(i, 'done');
     order.push(rs);
   };
+  // Every stage is checked for self-references (BuildKit validates them all) …
+  for (const rs of all) {
+    const self = rs.deps.find((d) => d.kind !== 'from' && d.stage === rs.index);
+    if (self) {
+      throw new DockerfileError(`circular dependency detected on stage: ${rs.name ?? rs.index}`, {
+        hint: 'a stage cannot copy or mount from itself',
+      }).at(locate(df, self.instruction));
+    }
+  }
   visit(targetIndex);
   const reached = new Set(order.map((r) => r.index));
+  // … and a stage that is built may only use stages defined above it.
+  for (const rs of order) {
+    for (const d of rs.deps) {
+      if (d.kind === 'from' || d.stage === undefined || d.stage < rs.index) continue;
+      const what = d.kind === 'copy' ? 'copy from' : 'mount from';
+      throw new DockerfileError(
+        `cannot ${what} stage "${d.ref}", it needs to be defined before current stage "${rs.name ?? `stage-${rs.index}`}"`,
+        { hint: `move the stage "${d.ref}" above this one` },
+      ).at(locate(df, d.instruction));
+    }
+  }
   const pruned = df.stages.filter((s) => !reached.has(s.index));
 
   // Build args: consumed when a global ARG or an ARG in a reachable stage declares them.

@@ -53,8 +53,8 @@ describe('error locations', () => {
   test('an empty file', () => assert.match(err('').message, /file with no instructions/));
   test('only comments', () => assert.match(err('# a\n# b\n').message, /file with no instructions/));
   test('a line longer than 64 KiB', () => assert.match(err('FROM a\nLABEL x=' + 'a'.repeat(70000) + '\n').message, /dockerfile line greater than max allowed size of 65535/));
-  test('a cycle points at a FROM line', () => {
-    assert.match(err('FROM alpine AS a\nCOPY --from=a x y\n').message, /^Dockerfile:1:1: circular dependency detected on stage: a/);
+  test('a self-reference points at the COPY that makes it', () => {
+    assert.match(err('FROM alpine AS a\nRUN true\nCOPY --from=a x y\n').message, /^Dockerfile:3:1: circular dependency detected on stage: a\n 3 \| COPY --from=a x y\n/);
   });
   test('the CLI prints the error and exits 1', async () => {
     const r = await tug(['dockerfile', 'parse', '-'], { input: 'FROM a\nCOPY --form=x a b\n' });

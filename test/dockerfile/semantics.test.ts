@@ -252,8 +252,20 @@ describe('stage graph', () => {
     assert.deepEqual(r.target.dependsOn, [0]);
     assert.deepEqual(r.images, ['alpine']);
   });
-  test('FROM refers to stages case-insensitively', () => {
-    assert.equal(resolveStages(parseDockerfile('FROM alpine AS Build\nFROM BUILD\n')).target.baseStage, 0);
+  test('FROM names a stage exactly as its lower-case name', () => {
+    const r = resolveStages(parseDockerfile('FROM alpine AS Build\nFROM build AS one\nFROM BUILD AS two\n'), { target: 'two' });
+    assert.equal(r.all[1].baseStage, 0);
+    assert.equal(r.target.baseStage, undefined);
+    assert.deepEqual(r.images, ['BUILD']);
+  });
+  test('FROM x AS x builds on the image x, not on itself', () => {
+    const r = resolveStages(parseDockerfile('FROM node:20 AS node\nFROM node AS app\nFROM golang AS golang\n'), { target: 'golang' });
+    assert.equal(r.target.baseStage, undefined);
+    assert.deepEqual(r.images, ['golang']);
+    assert.equal(resolveStages(parseDockerfile('FROM node:20 AS node\nFROM node AS app\n')).target.baseStage, 0);
+  });
+  test('COPY --from names stages case-insensitively', () => {
+    assert.deepEqual(resolveStages(parseDockerfile('FROM a AS build\nFROM b\nCOPY --from=BUILD x y\n')).target.dependsOn, [0]);
   });
   test('COPY --from=name, --from=index and --from=image', () => {
     const r = resolveStages(parseDockerfile('FROM a AS one\nFROM b AS two\nFROM c\nCOPY --from=one /a /a\nCOPY --from=1 /b /b\nCOPY --from=nginx:latest /c /c\n'));
@@ -278,9 +290,18 @@ describe('stage graph', () => {
     const df = parseDockerfile('FROM a AS base\nFROM base AS deps\nFROM base AS build\nCOPY --from=deps / /\nFROM scratch\nCOPY --from=build / /\nCOPY --from=deps / /\n');
     assert.deepEqual(names(resolveStages(df).stages), ['base', 'deps', 'build', 3]);
   });
-  test('FROM a later stage', () => {
+  test('FROM a later stage name is an image reference', () => {
     const r = resolveStages(parseDockerfile('FROM later AS first\nFROM alpine AS later\n'), { target: 'first' });
-    assert.deepEqual(names(r.stages), ['later', 'first']);
+    assert.deepEqual(names(r.stages), ['first']);
+    assert.deepEqual(r.images, ['later']);
+  });
+  test('COPY --from a stage defined later is an error when that stage is built', () => {
+    const df = parseDockerfile('FROM a AS one\nCOPY --from=two x y\nFROM b AS two\nFROM c AS three\n');
+    assert.throws(() => resolveStages(df, { target: 'one' }), /cannot copy from stage "two", it needs to be defined before current stage "one"/);
+    assert.deepEqual(names(resolveStages(df).stages), ['three']);
+  });
+  test('RUN --mount from a later stage is an error too', () => {
+    assert.throws(() => resolveStages(parseDockerfile('FROM a AS one\nRUN --mount=from=two,target=/x true\nFROM b AS two\n'), { target: 'one' }), /cannot mount from stage "two", it needs to be defined before current stage "one"/);
   });
   test('FROM scratch needs no image', () => {
     const r = resolveStages(parseDockerfile('FROM scratch\nCOPY a b\n'));
