@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BOOKWORM_TAR, BUSYBOX_TAR, PROJECT, haveBusybox, tempRoot, tug, tugOk, type TempRoot } from '../helpers.js';
+import { BOOKWORM_TAR, BUSYBOX_TAR, PROJECT, haveBusybox, isRoot, tempRoot, tug, tugOk, type TempRoot } from '../helpers.js';
 import { importBusybox } from './util.js';
 
 const skip = haveBusybox() ? false : 'needs /var/cache/tug/busybox-rootfs.tar (scripts/make-base-images.sh)';
@@ -332,5 +332,26 @@ test('load reads the pre-25 docker save layout (<id>/layer.tar, <hex>.json, syml
   } finally {
     rmSync(dir, { recursive: true, force: true });
     fresh.cleanup();
+  }
+});
+
+test('rmi refuses an image a container uses (docker\'s conflict), -f removes the image but not the container', { skip: skip || (!isRoot && 'needs root (tug create)') }, async () => {
+  const R6 = tempRoot();
+  try {
+    const img = await importBusybox(R6.root, 'used:1');
+    await tugOk(['create', '--name', 'user1', 'used:1', 'true'], { root: R6.root });
+    const cid = (await tugOk(['ps', '-aq', '--no-trunc'], { root: R6.root })).stdout.trim();
+    const r = await tug(['rmi', 'used:1'], { root: R6.root });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^Error: conflict: unable to delete ${img.slice(7, 19)} \\(must be forced\\) - image is being used by stopped container ${cid.slice(0, 12)}\n`));
+    assert.equal((await tugOk(['images', '-q', '--no-trunc'], { root: R6.root })).stdout.trim(), img);
+    // prune -a leaves images in use alone
+    assert.doesNotMatch((await tugOk(['image', 'prune', '-af'], { root: R6.root })).stdout, /deleted/);
+    assert.match((await tugOk(['system', 'df'], { root: R6.root })).stdout, /Images\s+1\s+1\s+/);
+    assert.equal((await tugOk(['rmi', '-f', 'used:1'], { root: R6.root })).stdout, `Untagged: used:1\nDeleted: ${img}\n`);
+    assert.equal((await tugOk(['ps', '-aq', '--no-trunc'], { root: R6.root })).stdout.trim(), cid);
+    await tugOk(['rm', 'user1'], { root: R6.root });
+  } finally {
+    R6.cleanup();
   }
 });
