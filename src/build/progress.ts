@@ -155,7 +155,7 @@ export class TtyRenderer implements ProgressSink {
       if (v.tail.length > 6) v.tail.splice(0, v.tail.length - 6);
     } else if (e.kind === 'cached') {
       v.cached = true;
-      v.ended = 'CACHED';
+      v.ended = secs(e.at - v.started);
     } else if (e.kind === 'done') {
       v.ended = e.error ? 'ERROR' : secs(e.at - v.started);
       v.error = e.error;
