@@ -251,7 +251,8 @@ function collectDeps(df: Dockerfile, s: Stage, ctx: DepCtx): void {
       ctx.deps.push({ kind, stage: byName, ref, instruction: inst });
       return;
     }
-    if (/^[0-9]+$/.test(ref)) {
+    // COPY --from takes a stage index too; RUN --mount from= only names (BuildKit treats "1" there as an image).
+    if (kind === 'copy' && /^[0-9]+$/.test(ref)) {
       const idx = Number(ref);
       if (idx >= df.stages.length) {
         throw new DockerfileError(`invalid stage index ${idx}`, { hint: `stages are numbered 0 to ${df.stages.length - 1}` }).at(locate(df, inst));

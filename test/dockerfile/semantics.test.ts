@@ -281,6 +281,11 @@ describe('stage graph', () => {
     assert.deepEqual(r.pruned.map((s) => s.name), ['unused']);
     assert.equal(r.target.deps.filter((d) => d.kind === 'mount').length, 2);
   });
+  test('RUN --mount from= takes stage names, not indexes', () => {
+    const r = resolveStages(parseDockerfile('FROM a AS deps\nFROM b\nRUN --mount=from=0,target=/d true\n'));
+    assert.deepEqual(r.target.dependsOn, []);
+    assertSubset(r.target.deps[1], { kind: 'mount', image: '0' });
+  });
   test('COPY --from with an ARG', () => {
     const df = parseDockerfile('ARG SRC=one\nFROM a AS one\nFROM b AS two\nFROM c\nARG SRC\nCOPY --from=$SRC /x /x\n');
     assert.deepEqual(resolveStages(df).target.dependsOn, [0]);
