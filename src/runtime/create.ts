@@ -7,7 +7,7 @@ import { TugError } from '../util/errors.js';
 import type { ContainerConfig as ImageRunConfig } from '../oci/types.js';
 import { imageSource, type ResolvedImage } from './imagesource.js';
 import { newId, randomName, NAME_RE } from './names.js';
-import { paths } from './paths.js';
+import { INIT_BIN, paths } from './paths.js';
 import type { ContainerService } from './service.js';
 import { DEFAULT_PATH_ENV, effectiveCaps } from './spec.js';
 import { normaliseSignal } from './signals.js';
@@ -115,6 +115,7 @@ export async function createContainer(svc: ContainerService, req: CreateRequest)
   }
   effectiveCaps(req); // validates --cap-add/--cap-drop names up front
   if (req.stopSignal !== undefined) normaliseSignal(req.stopSignal);
+  if (req.init && !existsSync(INIT_BIN)) throw new TugError('NOT_FOUND', `--init needs ${INIT_BIN}, which is missing`, { hint: 'apt-get install tini' });
   svc.runtime(req.runtime); // validates --runtime
   let image: ResolvedImage;
   if (req.rootfsDir) {

@@ -25,3 +25,6 @@ export const paths = {
   volumes: (p: RuntimePaths): string => join(p.root, 'volumes'),
   volumeData: (p: RuntimePaths, name: string): string => join(p.root, 'volumes', name, '_data'),
 };
+
+/** docker-init for --init: a static tini, bind-mounted at /sbin/docker-init. */
+export const INIT_BIN = '/usr/bin/tini-static';

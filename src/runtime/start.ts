@@ -13,7 +13,7 @@ import { writeEtcFiles } from './etcfiles.js';
 import { imageSource } from './imagesource.js';
 import { attachNetworks, detachNetworks } from './network.js';
 import type { OciMount } from './ocispec.js';
-import { paths } from './paths.js';
+import { INIT_BIN, paths } from './paths.js';
 import type { ContainerService } from './service.js';
 import { generateSpec, type HostLimits } from './spec.js';
 import type { ContainerRecord } from './types.js';
@@ -21,7 +21,6 @@ import { resolveUser } from './user.js';
 import { trace } from './trace.js';
 
 export const TUG_BIN = fileURLToPath(new URL('../../../bin/tug.js', import.meta.url));
-export const INIT_BIN = '/usr/bin/tini-static';
 
 let hostLimitsCache: HostLimits | undefined;
 export function hostLimits(): HostLimits {
