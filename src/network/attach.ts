@@ -11,10 +11,11 @@ import { writeTx, type Db } from '../meta/db.js';
 import { TugError } from '../util/errors.js';
 import { buildHosts, buildResolv, hostFile, parseAddHost, type HostEntry } from './etcfiles.js';
 import { allocateIp, validMac } from './ipam.js';
+import { waitForName } from './dnswait.js';
 import { linkEnv, linkHostEntry } from './links.js';
 import { netavarkNetwork, netavarkPorts, netavarkSetup, netavarkTeardown, backend, type NetavarkOptions, type NetavarkStatus } from './netavark.js';
 import { DEFAULT_NETWORK, openNetworks } from './networks.js';
-import { createNetns, deleteNetns, netnsPath } from './netns.js';
+import { createNetns, deleteNetns, netnsPath, pinBridgeMac } from './netns.js';
 import { bindingsClash, hostBindings, probePort } from './ports.js';
 import {
   deleteSandbox, endpointsOf, getSandbox, insertEndpoint, insertSandbox, listSandboxes, markEndpointReady, mustFindNetwork,
@@ -232,6 +233,7 @@ export async function attach(o: AttachOptions): Promise<AttachResult> {
       writeTx(db, () => markEndpointReady(db, o.containerId, e.networkId, e.mac));
       const st = status[e.networkName];
       const n = nets.find((x) => x.id === e.networkId);
+      if (n) await pinBridgeMac(n.bridge);
       if (n?.dnsEnabled && st?.dns_server_ips?.length) {
         dnsServers = [...dnsServers, ...st.dns_server_ips];
         dnsSearch = [...dnsSearch, ...(st.dns_search_domains ?? [])];
@@ -242,6 +244,8 @@ export async function attach(o: AttachOptions): Promise<AttachResult> {
     throw err;
   }
 
+  // containers started next may look this one up at once: let aardvark catch up first
+  await Promise.all(nets.filter((n) => n.dnsEnabled).map((n) => waitForName(n.gateway, o.containerName, true, configDir)));
   const own = endpoints[0];
   const etcHosts = buildHosts({ ip: own.ip, names: [o.hostname] }, [...extraHosts, ...linkHosts]);
   const resolvConf = buildResolv({ networkDns: [...new Set(dnsServers)], networkSearch: [...new Set(dnsSearch)], dns: o.dns, dnsSearch: o.dnsSearch, dnsOptions: o.dnsOptions, hostNetwork: false });

@@ -6,10 +6,12 @@ import { writeTx } from '../meta/db.js';
 import { TugError } from '../util/errors.js';
 import { macFromStatus, netavarkConfigDir, optionsJson, publicEndpoint } from './attach.js';
 import { allocateIp, validMac } from './ipam.js';
+import { waitForName } from './dnswait.js';
 import { netavarkSetup, netavarkTeardown } from './netavark.js';
+import { pinBridgeMac } from './netns.js';
 import { openNetworks } from './networks.js';
 import {
-  deleteEndpoint, endpointsOf, findSandbox, insertEndpoint, markEndpointReady, mustFindNetwork, type SandboxRecord, type StoredEndpoint,
+  deleteEndpoint, endpointsOf, endpointsOn, findSandbox, insertEndpoint, markEndpointReady, mustFindNetwork, type SandboxRecord, type StoredEndpoint,
 } from './store.js';
 import type { EndpointRecord, PortMapping } from './types.js';
 import type { Db } from '../meta/db.js';
@@ -59,6 +61,8 @@ export async function connect(o: ConnectOptions): Promise<EndpointRecord> {
     e.mac = macFromStatus(status, n.name, e.ifname) || e.mac;
     e.ready = true;
     writeTx(db, () => markEndpointReady(db, s.containerId, n.id, e.mac));
+    await pinBridgeMac(n.bridge);
+    if (n.dnsEnabled && !n.internal) await waitForName(n.gateway, e.aliases[0] ?? s.containerName, true, netavarkConfigDir(o.runRoot));
   } catch (err) {
     writeTx(db, () => deleteEndpoint(db, s.containerId, n.id));
     throw err;
@@ -78,6 +82,7 @@ export async function disconnect(o: { root: string; runRoot: string; container: 
     if (!o.force) throw err;
   }
   writeTx(db, () => deleteEndpoint(db, s.containerId, n.id));
+  if (n.dnsEnabled && endpointsOn(db, n.id).length) await waitForName(n.gateway, s.containerName, false, netavarkConfigDir(o.runRoot));
 }
 
 /** Published ports of a running container (name, id or prefix). */

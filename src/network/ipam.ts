@@ -3,10 +3,11 @@
 // caller's write transaction; UNIQUE(network_id, ip) backs it up.
 import type { Db } from '../meta/db.js';
 import { TugError } from '../util/errors.js';
-import { contains, formatIp, last, mustParseIp, parseCidr } from './ipv4.js';
+import { contains, formatIp, last, mustParseIp, parseCidr, parseIp } from './ipv4.js';
 import { usedIps } from './store.js';
 import type { NetworkRecord } from './types.js';
 
+/** An address for a container on n: the requested one, or the next free one after the last handed out. Call inside writeTx. */
 export function allocateIp(db: Db, n: NetworkRecord, requested?: string): string {
   const subnet = parseCidr(n.subnet);
   if (!subnet) throw new TugError('NETWORK', `network ${n.name} has no IPv4 subnet`);
@@ -24,10 +25,17 @@ export function allocateIp(db: Db, n: NetworkRecord, requested?: string): string
     return requested;
   }
   const range = n.ipRange ? parseCidr(n.ipRange) ?? subnet : subnet;
-  for (let ip = range.base; ip <= last(range); ip++) {
+  const cursorRow = db.prepare('SELECT ip_cursor FROM networks WHERE id = ?').get(n.id) as { ip_cursor: string } | undefined;
+  const cursor = cursorRow?.ip_cursor ? parseIp(cursorRow.ip_cursor) : undefined;
+  const count = last(range) - range.base + 1;
+  const start = cursor !== undefined && contains(range, cursor) ? cursor + 1 - range.base : 0;
+  for (let i = 0; i < count; i++) {
+    const ip = range.base + ((start + i) % count);
     if (reserved(ip)) continue;
     const s = formatIp(ip);
-    if (!used.has(s)) return s;
+    if (used.has(s)) continue;
+    db.prepare('UPDATE networks SET ip_cursor = ? WHERE id = ?').run(s, n.id);
+    return s;
   }
   throw new TugError('NETWORK', `no free IP address left on network ${n.name} (${n.ipRange || n.subnet})`, {
     hint: 'remove containers from it, or create a network with a larger --subnet',

@@ -1,7 +1,7 @@
 // Named network namespaces under /run/netns (iproute2's place, on tmpfs, so
 // a reboot can never leave a netns behind without its firewall rules).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { TugError } from '../util/errors.js';
 
 export const NETNS_DIR = '/run/netns';
@@ -34,4 +34,24 @@ export async function deleteNetns(containerId: string): Promise<void> {
   if (r.code !== 0 && existsSync(netnsPath(containerId))) {
     throw new TugError('NETWORK', `cannot delete network namespace ${netnsName(containerId)}: ${r.stderr.trim()}`);
   }
+}
+
+/**
+ * A Linux bridge takes the lowest MAC of its ports unless one was set, so a
+ * container leaving or joining can change the gateway's MAC under everyone
+ * else's ARP cache (measured: the next lookup hung ~20 s). netavark 1.4 does
+ * not pin it; we set the bridge's current MAC explicitly once, which freezes it.
+ */
+export async function pinBridgeMac(bridge: string): Promise<void> {
+  const dir = `/sys/class/net/${bridge}`;
+  let type: string;
+  let mac: string;
+  try {
+    type = readFileSync(`${dir}/addr_assign_type`, 'utf8').trim();
+    mac = readFileSync(`${dir}/address`, 'utf8').trim();
+  } catch {
+    return; // no bridge (yet)
+  }
+  if (type === '3') return; // NET_ADDR_SET: already pinned
+  await ip(['link', 'set', 'dev', bridge, 'address', mac]);
 }

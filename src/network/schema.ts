@@ -47,5 +47,8 @@ export const networkMigrations: MigrationSet = {
        UNIQUE (network_id, ip)
      );
      CREATE INDEX net_endpoints_network ON net_endpoints(network_id);`,
+    // IPAM hands addresses out round robin (as docker does): an address freed
+    // a moment ago would meet stale ARP entries in its neighbours.
+    `ALTER TABLE networks ADD COLUMN ip_cursor TEXT NOT NULL DEFAULT ''`,
   ],
 };
