@@ -244,8 +244,13 @@ function inlineFiles(heredocs: Heredoc[]): InlineFile[] {
 export function instructionFromNode(node: Node, file: string): Instruction {
   const kind = node.value.toUpperCase() as InstructionKind;
   if (!INSTRUCTION_NAMES.includes(kind)) {
+    // `CMD["node", "x"]`: the keyword glued to its JSON array.
+    const glued = /^([A-Za-z]+)\[/.exec(node.value);
+    if (glued && INSTRUCTION_NAMES.includes(glued[1].toUpperCase() as InstructionKind)) {
+      throw new DockerfileError(`unknown instruction: ${node.value}`, { hint: `put a space between ${glued[1]} and [` });
+    }
     const s = suggest(node.value, INSTRUCTION_NAMES);
-    throw new DockerfileError(`unknown instruction: ${node.value}${s ? ` (did you mean ${s.toLowerCase() === s ? s : s.toLowerCase()}?)` : ''}`, {
+    throw new DockerfileError(`unknown instruction: ${node.value}${s ? ` (did you mean ${s}?)` : ''}`, {
       hint: s ? `did you mean ${s}?` : `instructions are ${INSTRUCTION_NAMES.join(', ')}`,
     });
   }
@@ -323,6 +328,7 @@ export function instructionFromNode(node: Node, file: string): Instruction {
         keyword: base.keyword, original: base.original, location: base.location, flags: base.flags, comments: base.comments, kind,
         args: args.map((a) => {
           const eq = a.indexOf('=');
+          if (eq === 0) throw new DockerfileError('ARG names can not be blank');
           return eq < 0 ? { key: a } : { key: a.slice(0, eq), value: a.slice(eq + 1) };
         }),
       };

@@ -25,7 +25,7 @@ function err(src: string, filename?: string): DockerfileError {
 describe('error locations', () => {
   test('line, column, source line and caret', () => {
     const e = err('FROM alpine\n\n  RUNN echo hi\n', 'app/Dockerfile');
-    assert.equal(e.message, 'app/Dockerfile:3:3: unknown instruction: RUNN (did you mean run?)\n 3 |   RUNN echo hi\n   |   ^');
+    assert.equal(e.message, 'app/Dockerfile:3:3: unknown instruction: RUNN (did you mean RUN?)\n 3 |   RUNN echo hi\n   |   ^');
     assert.deepEqual(e.location, { file: 'app/Dockerfile', line: 3, column: 3, source: '  RUNN echo hi' });
     assert.equal(e.hint, 'did you mean RUN?');
     assert.equal(e.code, 'SYNTAX');
@@ -49,6 +49,11 @@ describe('error locations', () => {
     const e = err('FROM a\nRUN <<END\necho\n');
     assert.match(e.message, /^Dockerfile:2:1: unterminated heredoc/);
     assert.match(e.hint ?? '', /"END"/);
+  });
+  test('a keyword glued to its JSON array gets a hint', () => {
+    const e = err('FROM node\nCMD["node", "server.js"]\n');
+    assert.match(e.message, /^Dockerfile:2:1: unknown instruction: CMD\["node",/);
+    assert.equal(e.hint, 'put a space between CMD and [');
   });
   test('an empty file', () => assert.match(err('').message, /file with no instructions/));
   test('only comments', () => assert.match(err('# a\n# b\n').message, /file with no instructions/));

@@ -142,7 +142,7 @@ describe('tug dockerfile check', () => {
   test('a syntax error is one clear message, exit 1, no stack', async () => {
     const r = await tug(['dockerfile', 'check', '-'], { input: 'FROM alpine\nRUNN echo\n' });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^Error: Dockerfile:2:1: unknown instruction: RUNN \(did you mean run\?\)\n 2 \| RUNN echo\n {3}\| \^\nHint: did you mean RUN\?\n$/);
+    assert.match(r.stderr, /^Error: Dockerfile:2:1: unknown instruction: RUNN \(did you mean RUN\?\)\n 2 \| RUNN echo\n {3}\| \^\nHint: did you mean RUN\?\n$/);
   });
   test('unused build args are reported', async () => {
     const r = await tug(['dockerfile', 'check', '--build-arg', 'NOPE=1', '-'], { input: 'FROM alpine\nCMD ["x"]\n' });
