@@ -148,7 +148,10 @@ describe('interop with skopeo and podman', { skip: !have('skopeo') && 'skopeo no
       echo "pulled=$(podman image inspect --format '{{.Id}}' ${remote})"
       echo "digest=$(podman image inspect --format '{{.Digest}}' ${remote})"
     `;
-    const out = await ok('flock', ['/tmp/tug-integration.lock', 'bash', '-c', script]);
+    // waiting for the lock (other suites' containers) may take a while
+    const r = await run('flock', ['/tmp/tug-integration.lock', 'bash', '-c', script], 900_000);
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout;
     const kv = Object.fromEntries(out.trim().split('\n').map((l) => l.split('=') as [string, string]));
     assert.equal(kv.pulled, kv.id, 'the pulled image has the pushed image ID');
     const pushed = readFileSync(join(tmp.root, 'work', 'podman.digest'), 'utf8').trim();
