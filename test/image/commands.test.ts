@@ -355,3 +355,31 @@ test('rmi refuses an image a container uses (docker\'s conflict), -f removes the
     R6.cleanup();
   }
 });
+
+test('repo digests (as a pull records them): images --digests rows, name@digest resolves, rmi of the digest ref untags it', { skip }, async () => {
+  const { ImageService } = await import('../../src/image/service.js');
+  const { closeAll } = await import('../../src/meta/db.js');
+  const R7 = tempRoot();
+  try {
+    await importBusybox(R7.root, 'localhost:5000/team/app:v1');
+    const svc = ImageService.open(R7.root);
+    const img = svc.resolve('localhost:5000/team/app:v1');
+    const index = `sha256:${'ab'.repeat(32)}`;
+    await svc.addImage(img.manifestDigest, [], { repoDigests: ['localhost:5000/team/app', `localhost:5000/other@${index}`] });
+    closeAll();
+    const rows = (await tugOk(['images', '--digests', '--format', '{{.Repository}} {{.Tag}} {{.Digest}}'], { root: R7.root })).stdout.trim().split('\n').sort();
+    assert.deepEqual(rows, [`localhost:5000/other <none> ${index}`, `localhost:5000/team/app v1 ${img.manifestDigest}`]);
+    // without --digests, a digest-only repository still shows, as <none>
+    assert.match((await tugOk(['images'], { root: R7.root })).stdout, /localhost:5000\/other\s+<none>\s+/);
+    assert.equal((await tugOk(['inspect', '-f', '{{.Id}}', `localhost:5000/other@${index}`], { root: R7.root })).stdout.trim(), img.id);
+    const inspect = JSON.parse((await tugOk(['image', 'inspect', img.id], { root: R7.root })).stdout)[0];
+    assert.deepEqual(inspect.RepoDigests.sort(), [`localhost:5000/other@${index}`, `localhost:5000/team/app@${img.manifestDigest}`]);
+    assert.equal((await tugOk(['rmi', `localhost:5000/other@${index}`], { root: R7.root })).stdout, `Untagged: localhost:5000/other@${index}\n`);
+    // the last tag of a repository takes that repository's digest references with it
+    assert.equal((await tugOk(['rmi', 'localhost:5000/team/app:v1'], { root: R7.root })).stdout,
+      `Untagged: localhost:5000/team/app:v1\nUntagged: localhost:5000/team/app@${img.manifestDigest}\nDeleted: ${img.id}\n`);
+  } finally {
+    closeAll();
+    R7.cleanup();
+  }
+});
