@@ -62,7 +62,17 @@ const reHeredoc = /^([0-9]*)<<(-?)([^<]*)$/;
 const VALID_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
 const HEREDOC_COMMANDS = new Set(['add', 'copy', 'run']);
 
+// Argument nodes never get children, heredocs, flags or comments: they share these
+// frozen empty arrays (fewer allocations on large files); instruction nodes get their own.
+const NO_NODES: Node[] = Object.freeze([]) as unknown as Node[];
+const NO_HEREDOCS: Heredoc[] = Object.freeze([]) as unknown as Heredoc[];
+const NO_STRINGS: string[] = Object.freeze([]) as unknown as string[];
+
 function newNode(value = ''): Node {
+  return { value, children: NO_NODES, heredocs: NO_HEREDOCS, json: false, original: '', flags: NO_STRINGS, startLine: 0, endLine: 0, comments: NO_STRINGS };
+}
+
+function newInstructionNode(value: string): Node {
   return { value, children: [], heredocs: [], json: false, original: '', flags: [], startLine: 0, endLine: 0, comments: [] };
 }
 
@@ -146,6 +156,10 @@ function makeContinuation(token: string): RegExp {
 }
 
 function trimContinuation(line: string, d: Directives): [string, boolean] {
+  // Cheap pre-check: the last character other than blanks must be the escape token.
+  let j = line.length - 1;
+  while (j >= 0 && (line[j] === ' ' || line[j] === '\t')) j--;
+  if (j < 0 || line[j] !== d.escapeToken) return [line, true];
   if (d.continuation.test(line)) return [line.replace(d.continuation, '$1'), false];
   return [line, true];
 }
@@ -162,7 +176,7 @@ export function parseAst(text: string, opts: ParseAstOptions = {}): AstResult {
   const lines = raw.map(trimNewline);
   const loc = (line: number, column = 0): ErrorLocation => ({ file, line, column, source: line > 0 ? lines[line - 1] : undefined });
   const d = new Directives();
-  const root = newNode();
+  const root = newInstructionNode('');
   root.startLine = -1;
   const warnings: ParseWarning[] = [];
   let comments: string[] = [];
@@ -291,6 +305,34 @@ function splitCommand(line: string): { cmd: string; flags: string[]; args: strin
 
 /** Leading `--name[=value]` words; returns the rest of the line and the flags. */
 function extractBuilderFlags(line: string): [string, string[]] {
+  // Fast path: flags without quotes or backslashes (nearly all) are plain slices.
+  const fast: string[] = [];
+  let pos = 0;
+  for (;;) {
+    while (pos < line.length && isSpace(line[pos])) pos++;
+    if (pos >= line.length) return ['', fast];
+    if (line[pos] !== '-' || line[pos + 1] !== '-') return [line.slice(pos), fast];
+    let end = pos;
+    let plain = true;
+    while (end < line.length && !isSpace(line[end])) {
+      const c = line[end];
+      if (c === '"' || c === "'" || c === '\\') {
+        plain = false;
+        break;
+      }
+      end++;
+    }
+    if (!plain) break;
+    const word = line.slice(pos, end);
+    if (word === '--') return [line.slice(end), fast];
+    fast.push(word);
+    pos = end;
+  }
+  return extractBuilderFlagsSlow(line);
+}
+
+/** The general case, character by character (quotes and backslashes inside flags). */
+function extractBuilderFlagsSlow(line: string): [string, string[]] {
   const words: string[] = [];
   let phase: 'spaces' | 'word' | 'quote' = 'spaces';
   let word = '';
@@ -376,7 +418,7 @@ function nodeFromLine(line: string, d: Directives, comments: string[]): Node {
   const { cmd, flags, args } = splitCommand(line);
   const fn: LineParser = DISPATCH[cmd.toLowerCase()] ?? (() => ({ node: newNode() }));
   const r = fn(args, d);
-  const node = newNode(cmd);
+  const node = newInstructionNode(cmd);
   node.original = line;
   node.flags = flags;
   node.next = r.node;
