@@ -80,6 +80,12 @@ describe('tug dockerfile parse', () => {
     const r = await tug(['dockerfile', 'parse', '-'], { input: 'FROM a AS unused\nFROM b\n' });
     assert.match(r.stdout, /^stage 0 "unused": FROM a {2}\[line 1\] {2}\(not needed by the last stage\)\n/);
   });
+  test('empty continuation lines are warned about on stderr', async () => {
+    const r = await tug(['dockerfile', 'parse', '--dump', '-'], { input: 'FROM a\nRUN a \\\n\n  b\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '(from "a")\n(run "a   b")\n');
+    assert.equal(r.stderr, '[WARNING]: Empty continuation line found in: RUN a   b\n[WARNING]: Empty continuation lines will become errors in a future release.\n');
+  });
   test('--help', async () => {
     const r = await tug(['dockerfile', 'parse', '--help']);
     assert.equal(r.code, 0);

@@ -18,11 +18,19 @@ const command: Command = {
   },
   async run(ctx, args) {
     const { text, filename } = await readDockerfileInput(ctx, args.positionals[0]);
+    // Parser warnings go to stderr, worded as BuildKit's PrintWarnings does.
+    const warn = (ws: Array<{ short: string }>): void => {
+      for (const w of ws) ctx.stderr.write(`[WARNING]: ${w.short}\n`);
+      if (ws.length) ctx.stderr.write('[WARNING]: Empty continuation lines will become errors in a future release.\n');
+    };
     if (flag.bool(args, 'dump')) {
-      ctx.stdout.write(dumpAst(parseAst(text, { filename })));
+      const ast = parseAst(text, { filename });
+      warn(ast.warnings);
+      ctx.stdout.write(dumpAst(ast));
       return 0;
     }
     const df = parseDockerfile(text, { filename });
+    warn(df.warnings);
     const d = describeDockerfile(df, parseBuildArgs(flag.list(args, 'build-arg'), ctx.env));
     ctx.stdout.write(flag.bool(args, 'json') ? JSON.stringify(d, null, 2) + '\n' : formatDescription(d));
     return 0;
