@@ -13,6 +13,8 @@ import { RegistryError } from './errors.js';
 import type { RepoDb } from './repo-db.js';
 
 export const UPLOAD_REF_PREFIX = 'registry-upload-';
+/** Open sessions per server process (each holds a file descriptor). */
+export const MAX_OPEN_UPLOADS = 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface ChunkRange {
@@ -36,6 +38,11 @@ export class Uploads {
   ) {}
 
   async start(repo: string): Promise<{ id: string; offset: number }> {
+    // each open session holds a file descriptor until it is finished, cancelled or goes stale
+    if (this.open.size >= MAX_OPEN_UPLOADS) {
+      await this.cleanStale();
+      if (this.open.size >= MAX_OPEN_UPLOADS) throw new RegistryError('TOOMANYREQUESTS', 'too many upload sessions in progress; finish or cancel some', { limit: MAX_OPEN_UPLOADS });
+    }
     const id = randomUUID();
     const writer = await this.store.writer(UPLOAD_REF_PREFIX + id);
     this.rdb.createUpload(id, repo, writer.ref);
