@@ -39,7 +39,7 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('podman loads what tug saves (same image id) and runs it', { skip: !haveBusybox() ? 'needs busybox rootfs' : !has('podman') ? 'needs podman' : !isRoot ? 'needs root' : false, timeout: 300_000 }, () => {
+test('podman loads what tug saves (same image id) and runs it', { skip: !haveBusybox() ? 'needs busybox rootfs' : !has('podman') ? 'needs podman' : !isRoot ? 'needs root' : false, timeout: 900_000 }, () => {
   // one hold of the integration lock for the whole podman session; the image is removed by id whatever happens
   const script = `
 set -e
@@ -143,7 +143,7 @@ test('archives skopeo makes from a hand-made OCI layout load with identical dige
   }
 });
 
-test('buildah: an image it commits and pushes as oci-archive loads into tug with the same digests', { skip: !has('buildah') ? 'needs buildah' : !isRoot ? 'needs root' : false, timeout: 120_000 }, async () => {
+test('buildah: an image it commits and pushes as oci-archive loads into tug with the same digests', { skip: !has('buildah') ? 'needs buildah' : !isRoot ? 'needs root' : false, timeout: 900_000 }, async () => {
   const name = `localhost/${unique}-buildah:1`;
   const file = join(work, 'hello.txt');
   writeFileSync(file, 'from buildah\n');
