@@ -4,6 +4,7 @@
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { withCheapLibcProbeSync } from './native.js';
 
 export interface AttachIo {
   stdout: NodeJS.WritableStream | null;
@@ -38,7 +39,7 @@ function seqpacket(): new () => SeqSocket {
   // Loaded lazily: only attaching verbs pay for the native addon.
   if (!SeqpacketSocketCtor) {
     const require = createRequire(import.meta.url);
-    SeqpacketSocketCtor = (require('node-unix-socket') as { SeqpacketSocket: new () => SeqSocket }).SeqpacketSocket;
+    SeqpacketSocketCtor = withCheapLibcProbeSync(() => (require('node-unix-socket') as { SeqpacketSocket: new () => SeqSocket }).SeqpacketSocket);
   }
   return SeqpacketSocketCtor;
 }

@@ -44,6 +44,9 @@ let cached: ImageSource | undefined;
 
 /** The image/snapshot services for a state root, loaded lazily (`--rootfs` runs never load them). */
 export async function imageSource(root: string): Promise<ImageSource> {
-  if (!cached) cached = await (await import('./imagesource-impl.js')).openImageSource(root);
+  if (!cached) {
+    const { withCheapLibcProbe } = await import('./native.js');
+    cached = await withCheapLibcProbe(async () => (await import('./imagesource-impl.js')).openImageSource(root));
+  }
   return cached;
 }

@@ -11,6 +11,7 @@ import { removeContainerCgroups } from './cgroups.js';
 import { detachNetworks } from './network.js';
 import { imageSource } from './imagesource.js';
 import { Volumes } from './volumes.js';
+import { trace } from './trace.js';
 
 export function pidAlive(pid: number): boolean {
   if (!pid) return false;
@@ -159,9 +160,11 @@ export class ContainerService {
       } catch { /* not mounted */ }
     }
     await deleted;
+    trace('release: runtime delete + unmount');
     try {
       await detachNetworks(this.p, rec);
     } catch { /* best effort; logged by the network module */ }
+    trace('release: network');
     removeContainerCgroups(rec.id);
     try {
       unlinkSync(`${paths.socketDir(this.p)}/${rec.id}`);
@@ -180,6 +183,7 @@ export class ContainerService {
       await src.remove(rec.config.snapshotKey).catch(() => {}); // another cleanup may have got there first
       // The init layer stays: it is shared by every container of this image and recreating it costs a mount per run.
     }
+    trace('remove: snapshot');
     rmSync(paths.bundle(this.p, rec.id), { recursive: true, force: true });
     rmSync(paths.ctrDir(this.p, rec.id), { recursive: true, force: true });
     rmSync(paths.exitFile(this.p, rec.id), { force: true });
