@@ -90,6 +90,9 @@ test('registry cache mode=max: an empty state root hits every step, fetching onl
   const a = await tugOk(['build', '--progress=plain', '--target', 'full', '-t', 'multi:full', '--cache-to', `type=registry,ref=${ref},mode=max`, ctx], { root: A.root });
   assert.match(a.stderr, /exporting cache to .* \(mode=max\)/);
   const idA = JSON.parse((await tugOk(['image', 'inspect', 'multi:full'], { root: A.root })).stdout)[0].Id;
+  // exporting again sends nothing: every blob is already in the registry (HEAD first)
+  const again = await tugOk(['build', '--progress=plain', '--target', 'full', '--cache-to', `type=registry,ref=${ref},mode=max`, ctx], { root: A.root });
+  assert.match(again.stderr, /\d+ records, (\d+) blobs \(0 sent, \1 already there\)/);
 
   const b = await freshRoot();
   const r = await tugOk(['build', '--progress=plain', '--target', 'full', '-t', 'multi:full', '--cache-from', `type=registry,ref=${ref}`, ctx], { root: b });
