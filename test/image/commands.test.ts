@@ -383,3 +383,25 @@ test('repo digests (as a pull records them): images --digests rows, name@digest 
     R7.cleanup();
   }
 });
+
+test('load reads docker ≥25 archives (OCI layout plus manifest.json): names from both', { skip }, async () => {
+  const dir = mkdtempSync('/var/tmp/tug-image-d25-');
+  const fresh = tempRoot();
+  try {
+    const oci = join(dir, 'oci.tar');
+    await tugOk(['save', '--format', 'oci', '-o', oci, 'busybox'], { root });
+    execFileSync('mkdir', ['-p', join(dir, 'x')]);
+    execFileSync('tar', ['-xf', oci, '-C', join(dir, 'x')]);
+    const index = JSON.parse(readFileSync(join(dir, 'x/index.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(join(dir, 'x/blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'));
+    const dockerManifest = [{ Config: `blobs/sha256/${manifest.config.digest.slice(7)}`, RepoTags: ['busybox:latest', 'extra:1'], Layers: manifest.layers.map((l: { digest: string }) => `blobs/sha256/${l.digest.slice(7)}`) }];
+    execFileSync('sh', ['-c', `cat > ${join(dir, 'x/manifest.json')}`], { input: JSON.stringify(dockerManifest) });
+    const archive = join(dir, 'd25.tar');
+    execFileSync('tar', ['-cf', archive, '-C', join(dir, 'x'), '.']);
+    assert.equal((await tugOk(['load', '-i', archive], { root: fresh.root })).stdout, 'Loaded image: busybox:latest\nLoaded image: extra:1\n');
+    assert.equal((await tugOk(['inspect', '-f', '{{.Id}} {{.Descriptor.digest}}', 'extra:1'], { root: fresh.root })).stdout.trim(), `${id} ${index.manifests[0].digest}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    fresh.cleanup();
+  }
+});
