@@ -36,6 +36,17 @@ function badArchive(message: string, hint = 'the archive is not a docker-archive
   return new TugError('INVALID_ARCHIVE', message, { hint });
 }
 
+const METADATA = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);
+
+function looksLikeJson(path: string, b: Buffer): boolean {
+  if (METADATA.has(path)) return true;
+  for (const c of b) {
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    return c === 0x7b || c === 0x5b; // { or [
+  }
+  return false;
+}
+
 function cleanPath(name: string): string {
   return name.replace(/^(\.\/)+/, '').replace(/^\/+/, '');
 }
@@ -88,8 +99,9 @@ class ArchiveFiles {
     return out;
   }
 
-  async storeBuffer(b: Buffer): Promise<Stored> {
+  async storeBuffer(b: Buffer, expect?: Digest, path = 'a blob'): Promise<Stored> {
     const digest = sha256(b);
+    if (expect && digest !== expect) throw new TugError('DIGEST_MISMATCH', `${path}: digest mismatch: expected ${expect}, got ${digest}`, { hint: 'the archive is corrupt or was modified; nothing was loaded' });
     await this.tracker.note(digest);
     await this.svc.content.write(b, { digest, size: b.length });
     return { digest, size: b.length };
@@ -115,7 +127,10 @@ async function readArchive(svc: ImageService, src: Readable, files: ArchiveFiles
     if (e.header.size <= SMALL) {
       const chunks: Buffer[] = [];
       for await (const c of e.body()) chunks.push(Buffer.from(c));
-      files.small.set(path, Buffer.concat(chunks));
+      const buf = Buffer.concat(chunks);
+      // only JSON stays in memory (manifests, configs, indexes); small layers go to the store now
+      if (looksLikeJson(path, buf)) files.small.set(path, buf);
+      else files.stored.set(path, await files.storeBuffer(buf, blobHex ? `sha256:${blobHex}` : undefined, path));
       continue;
     }
     const expect = blobHex ? `sha256:${blobHex}` : undefined;
