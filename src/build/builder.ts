@@ -2,20 +2,20 @@
 // reachable stage starts at once and waits only for what it reads, so
 // independent stages run in parallel; unreachable stages never run. Each
 // filesystem step is looked up by its key before it is run.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TugError } from '../util/errors.js';
 import { openDb } from '../meta/db.js';
 import type { Digest, ImageConfig, HistoryEntry } from '../oci/types.js';
-import { parseDockerfile, resolveStages, StageEnv, lint, hostPlatform, formatPlatform } from '../dockerfile/index.js';
+import { parseDockerfile, resolveStages, StageEnv, lint, hostPlatform, formatPlatform, runInvocation } from '../dockerfile/index.js';
 import type { Dockerfile, Instruction, ResolvedStage, LintWarning } from '../dockerfile/index.js';
 import { ImageService, type ImageRecord } from '../image/service.js';
 import { unpackImage } from '../image/unpack.js';
 import { Snapshotter } from '../snapshot/index.js';
 import { BuildCache, buildMigrations, type RunStep, type StageState } from './cache.js';
 import { digestOf, stepKey, type StepInputs } from './cachekey.js';
-import { applyMetadata, cloneConfig, commandOf, emptyConfig, envMap, resolveWorkdir } from './config.js';
+import { applyMetadata, cloneConfig, emptyConfig, envMap, resolveWorkdir } from './config.js';
 import { BuildContext } from './context/context.js';
 import { StatCache, statCacheMigrations } from './context/statcache.js';
 import { explainMiss } from './explain.js';
@@ -231,7 +231,14 @@ export class Builder {
     for (const l of state.layers) {
       diffs.push(l.diffID);
       const chain = chainID(diffs);
-      if (!(await this.snaps.has(chain))) await this.snaps.unpack(chain, parent, await this.images.content.open(l.blob.digest));
+      if (!(await this.snaps.has(chain))) {
+        const r = await this.snaps.unpack(chain, parent, await this.images.content.open(l.blob.digest));
+        if (r.diffID !== l.diffID) {
+          // an imported record that lies about its layer must not leave content under a wrong chainID
+          await this.snaps.removeCommitted(chain).catch(() => {});
+          throw new TugError('DIGEST_MISMATCH', `layer ${l.blob.digest} unpacks to ${r.diffID}, the cache record says ${l.diffID}`);
+        }
+      }
       parent = chain;
     }
   }
@@ -361,8 +368,13 @@ export class Builder {
         if (!hit && !skipCache && this.req.cacheImporter) {
           hit = await this.req.cacheImporter.lookup(nextKey);
           if (hit) {
-            if (hit.chainID && !(await this.snaps.has(hit.chainID))) await this.unpackState(hit);
-            this.cache.put(nextKey, hit, 0, `${label(i + 2)} ${raw.original.trim()}`.slice(0, 200));
+            try {
+              if (hit.chainID && !(await this.snaps.has(hit.chainID))) await this.unpackState(hit);
+              this.cache.put(nextKey, hit, 0, `${label(i + 2)} ${raw.original.trim()}`.slice(0, 200));
+            } catch (e) {
+              this.req.progress.note(`WARNING: imported cache record for ${label(i + 2)} is unusable: ${(e as Error).message.split('\n')[0]}`);
+              hit = undefined;
+            }
           }
         }
         if (inst.kind === 'RUN') for (const m of inst.mounts) if (m.type === 'cache') this.cacheMountIds.add(m.id);
@@ -579,18 +591,19 @@ export class Builder {
 
   private async runStep(inst: Extract<Instruction, { kind: 'RUN' }>, state: StageState, env: StageEnv, rs: ResolvedStage, rootfs: string, vertex: Vertex): Promise<string> {
     const cc = state.config.config ?? {};
-    const shell = cc.Shell ?? ['/bin/sh', '-c'];
-    let args: string[];
-    if (inst.heredocs.length && !inst.json) {
-      // `RUN <<EOF` alone runs the body as the script; otherwise the shell reads the heredocs itself
-      const only = inst.command.join(' ').trim().match(/^<<-?["']?(\w+)["']?$/);
-      const body = inst.heredocs[0].data;
-      args = only && !body.startsWith('#!') ? [...shell, body] : [...shell, `${inst.command.join(' ')}\n${inst.heredocs.map((h) => `${h.data}${h.name}`).join('\n')}`];
-    } else args = commandOf(inst.command, inst.json, cc.Shell);
+    const { argv: args, files } = runInvocation(inst, cc.Shell ?? undefined);
     const mounts = await prepareMounts(inst.mounts, {
       root: this.req.root, runRoot: this.req.runRoot, secrets: this.req.secrets, ssh: this.req.ssh,
       sourceDir: (from) => this.sourceDir(from, rs),
     });
+    // heredoc scripts with a #! line run as files, mounted read-only for this step only
+    for (const f of files) {
+      const host = join(this.req.runRoot, 'build', 'pipes', randomBytes(8).toString('hex'));
+      mkdirSync(join(host, '..'), { recursive: true });
+      writeFileSync(host, f.data, { mode: f.mode });
+      mounts.mounts.push({ destination: f.path, type: 'bind', source: host, options: ['rbind', 'ro'] });
+      this.cleanups.push(async () => rmSync(host, { force: true }));
+    }
     const runEnv = env.runEnv();
     if (!runEnv.has('PATH')) runEnv.set('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
     const tail: string[] = [];

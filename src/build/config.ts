@@ -2,8 +2,8 @@
 // line it leaves, as BuildKit writes them (`created_by`, `empty_layer`).
 import type { ContainerConfig, HealthConfig, HistoryEntry, ImageConfig } from '../oci/types.js';
 import type { Instruction } from '../dockerfile/instructions.js';
+import { commandArgv, DEFAULT_SHELL } from '../dockerfile/command.js';
 
-export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function emptyConfig(platform: { os: string; architecture: string; variant?: string }): ImageConfig {
@@ -45,14 +45,6 @@ function goDuration(ns: number): string {
   const s = ns / 1e9;
   if (s >= 60 && s % 60 === 0) return `${s / 60}m0s`;
   return `${Number.isInteger(s) ? s : s.toFixed(3).replace(/0+$/, '')}s`;
-}
-
-/**
- * The command a shell-form instruction runs: the stage's SHELL plus the text;
- * JSON form runs as written.
- */
-export function commandOf(command: string[], json: boolean, shell: string[] | undefined): string[] {
-  return json ? command : [...(shell ?? DEFAULT_SHELL), command.join(' ')];
 }
 
 export interface MetaResult {
@@ -103,11 +95,11 @@ export function applyMetadata(base: ImageConfig, inst: Instruction, now: string,
       cc.User = inst.user;
       return hist(`USER ${inst.user}`);
     case 'CMD':
-      cc.Cmd = commandOf(inst.command, inst.json, cc.Shell);
+      cc.Cmd = commandArgv(inst, cc.Shell ?? DEFAULT_SHELL);
       stage.cmdSet = true;
       return hist(`CMD ${JSON.stringify(cc.Cmd)}`);
     case 'ENTRYPOINT':
-      cc.Entrypoint = commandOf(inst.command, inst.json, cc.Shell);
+      cc.Entrypoint = commandArgv(inst, cc.Shell ?? DEFAULT_SHELL);
       // Docker: ENTRYPOINT resets a CMD inherited from the base image, not one set in this stage
       if (!stage.cmdSet) cc.Cmd = null;
       return hist(`ENTRYPOINT ${JSON.stringify(cc.Entrypoint)}`);

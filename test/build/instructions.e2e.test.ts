@@ -71,6 +71,10 @@ test('RUN heredocs, SHELL, ENV and ARG in the environment, USER and WORKDIR', { 
       'RUN cat <<EOT > /fromcat',
       'cat says $TARGET',
       'EOT',
+      'RUN <<EOF',
+      '#!/bin/sh',
+      'echo "shebang script as $0" > /shebang',
+      'EOF',
       'SHELL ["/bin/sh", "-e", "-c"]',
       'RUN echo "shell ok" > /shell',
       'RUN echo "app:x:1234:1234::/home/app:/bin/sh" >> /etc/passwd && echo "app:x:1234:" >> /etc/group',
@@ -79,8 +83,8 @@ test('RUN heredocs, SHELL, ENV and ARG in the environment, USER and WORKDIR', { 
       'RUN id -u > /tmp/uid && pwd > /tmp/pwd',
       '',
     ].join('\n'),
-  }, ['sh', '-c', 'cat /heredoc /fromcat /shell /tmp/uid /tmp/pwd; stat -c %u /home/app/work'], ['--build-arg', 'GREETING=hello']);
-  assert.equal(out, 'hello world\nsecond-line\ncat says world\nshell ok\n1234\n/home/app/work\n0\n');
+  }, ['sh', '-c', 'cat /heredoc /fromcat /shebang /shell /tmp/uid /tmp/pwd; stat -c %u /home/app/work; ls /dev/pipes 2>&1 | grep -c EOF'], ['--build-arg', 'GREETING=hello']);
+  assert.equal(out, 'hello world\nsecond-line\ncat says world\nshebang script as /dev/pipes/EOF\nshell ok\n1234\n/home/app/work\n0\n0\n');
 });
 
 test('ONBUILD triggers run in the child build, and are not inherited further', { skip }, async () => {
