@@ -420,8 +420,9 @@ export class Snapshotter {
 
 /** Whether path is a leftover unpack from a process that died (for cleanup). */
 export function isStaleTemp(name: string): boolean {
+  if (name.startsWith('rm-')) return true; // trash: whoever finds it may finish removing it
   const m = /^(?:unpack|probe)-(\d+)-/.exec(name);
-  if (!m) return false; // rm-* trash is removed by whoever renamed it there
+  if (!m) return false;
   try {
     process.kill(Number(m[1]), 0);
     return false;
