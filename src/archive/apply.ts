@@ -54,6 +54,7 @@ interface DirMeta {
 }
 
 const isRoot = process.getuid?.() === 0;
+const TREE_CONFLICTS = new Set(['ENOENT', 'ENOTDIR', 'EEXIST', 'EISDIR', 'ELOOP', 'EMLINK', 'ENAMETOOLONG']);
 
 /**
  * Applies a layer (gzip, zstd or plain tar, sniffed) into dir, creating dir if
@@ -70,7 +71,15 @@ export async function applyLayer(dir: string, layer: Readable, opts: ApplyOption
     const applier = new Applier(root, opts);
     const reader = new TarReader(opened.stream);
     for await (const entry of reader.entries()) {
-      await applier.entry(entry.header, entry.body, entry.offset);
+      try {
+        await applier.entry(entry.header, entry.body, entry.offset);
+      } catch (e) {
+        // entries that contradict each other (a link to a path that an entry removed, a file under a file)
+        if (errnoCode(e) && TREE_CONFLICTS.has(errnoCode(e)!)) {
+          throw invalidArchive(`invalid tar: cannot apply entry "${entry.header.name}" at offset ${entry.offset}: ${(e as Error).message}`, e);
+        }
+        throw e;
+      }
     }
     await applier.finish();
     return reader.stats;

@@ -342,3 +342,16 @@ test('batched device nodes and whiteouts: a repeated name keeps the last entry, 
     s.cleanup();
   }
 });
+
+test('entries that contradict each other fail as INVALID_ARCHIVE, not as a crash', async () => {
+  const s = scratch();
+  try {
+    // a hardlink whose target the entry itself replaces, then a file under a file
+    const t1 = await craftTar([{ name: 'd/x', body: '1' }, { name: 'd', type: 'link', linkname: 'd/x' }]);
+    await rejectsInvalid(applyLayer(`${s.dir}/1`, streamOf(t1)), /cannot apply entry "d"/);
+    const t2 = await craftTar([{ name: 'f', body: '1' }, { name: 'f/g', body: '2' }]);
+    await rejectsInvalid(applyLayer(`${s.dir}/2`, streamOf(t2)), /not a directory/);
+  } finally {
+    s.cleanup();
+  }
+});
