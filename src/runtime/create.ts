@@ -11,6 +11,7 @@ import { INIT_BIN, paths } from './paths.js';
 import type { ContainerService } from './service.js';
 import { DEFAULT_PATH_ENV, effectiveCaps } from './spec.js';
 import { normaliseSignal } from './signals.js';
+import { trace } from './trace.js';
 import type { ContainerConfig, ContainerRecord, Healthcheck, MountSpec } from './types.js';
 
 export interface CreateRequest extends Omit<ContainerConfig, 'imageId' | 'entrypoint' | 'cmd' | 'workingDir' | 'user' | 'stopSignal' | 'stopTimeout' | 'healthcheck' | 'hostname' | 'snapshotKey'> {
@@ -126,6 +127,7 @@ export async function createContainer(svc: ContainerService, req: CreateRequest)
   } else {
     image = await resolveOrPull(svc, req);
   }
+  trace('create: image resolved');
   const ic = image.config;
   const entrypoint = req.entrypoint ?? ic.Entrypoint ?? [];
   const cmd = req.cmd.length ? req.cmd : req.entrypoint !== undefined ? [] : ic.Cmd ?? [];
@@ -175,6 +177,7 @@ export async function createContainer(svc: ContainerService, req: CreateRequest)
   try {
     // The record first: if this process dies half-way, `rm` finds the container and removes what exists.
     svc.store.insert(rec);
+    trace('create: record inserted');
     if (config.snapshotKey) {
       const init = {
         dirs: ['/proc', '/sys', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue'],

@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import { ImageService } from '../image/service.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
+import { mountSpec } from '../snapshot/mounts.js';
 import { TugError } from '../util/errors.js';
 import type { ImageSource, InitPaths } from './imagesource.js';
 import { createHash, randomBytes } from 'node:crypto';
@@ -91,7 +92,11 @@ export async function openImageSource(root: string): Promise<ImageSource> {
         await snap().removeCommitted(initId);
       } catch { /* other containers stand on it */ }
     },
-    mount: (key, target) => snap().mount(key, target),
+    async mount(key, target, opts) {
+      const spec = snap().mountSpec(key);
+      if (opts?.volatile && spec.type === 'overlay') spec.options = [...spec.options, 'volatile'];
+      await mountSpec(spec, target);
+    },
     unmount: (target) => snap().unmount(target),
     async remove(key) {
       await snap().remove(key);

@@ -30,7 +30,8 @@ export interface ImageSource {
    */
   prepare(key: string, imageId: string, init: InitPaths): Promise<string | null>;
   removeInit(initId: string): Promise<void>;
-  mount(key: string, target: string): Promise<void>;
+  /** volatile: overlay skips syncing the upper fs on unmount (for --rm containers, as podman does). */
+  mount(key: string, target: string, opts?: { volatile?: boolean }): Promise<void>;
   unmount(target: string): Promise<void>;
   remove(key: string): Promise<void>;
   changes(key: string): Promise<Change[]>;

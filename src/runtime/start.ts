@@ -129,11 +129,14 @@ export async function startContainer(svc: ContainerService, rec0: ContainerRecor
     const rootfs = containerRootfs(svc, rec);
     if (config.snapshotKey) {
       mkdirSync(rootfs, { recursive: true });
-      await (await imageSource(svc.p.root)).mount(config.snapshotKey, rootfs);
+      // A --rm container's upper dir dies with it: no need to sync it on unmount (slow under I/O load).
+      await (await imageSource(svc.p.root)).mount(config.snapshotKey, rootfs, { volatile: config.autoRemove });
       mounted = true;
     }
+    trace('start: rootfs mounted');
     const net = await attachNetworks(svc.p, rec, (ref) => svc.store.find(ref));
     netUp = true;
+    trace('start: network attached');
     const etc = writeEtcFiles(rec, ctrDir, net);
     const user = resolveUser(rootfs, config.user, config.groupAdd);
     const args = [...config.entrypoint, ...config.cmd];
