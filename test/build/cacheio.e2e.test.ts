@@ -162,6 +162,11 @@ test('type=inline: the cache travels in the pushed image config', { skip }, asyn
   const r = await tugOk(['build', '--progress=plain', '--target', 'runner', '--cache-from', image, ctx], { root: b });
   const s = steps(r.stderr);
   assert.ok(s.cached.some((n) => n.startsWith('[runner 2/3] COPY')) && s.cached.some((n) => n.startsWith('[runner 3/3] RUN')), `the image's own steps hit: ${s.cached.join(' | ')}`);
+  // the bare form also reads an image in the local store: after pruning every record, the exporting root hits again offline
+  await tugOk(['builder', 'prune', '-af'], { root: A.root });
+  const local = await tugOk(['build', '--progress=plain', '--target', 'runner', '--cache-from', image, ctx], { root: A.root });
+  assert.match(local.stderr, /importing cache manifest from .*\(local image\)/);
+  assert.ok(steps(local.stderr).cached.some((n) => n.startsWith('[runner 3/3] RUN')));
   const bad = await tug(['build', '-q', '--cache-to', 'type=inline,mode=max', ctx], { root: A.root });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /inline supports mode=min only/);
@@ -273,6 +278,36 @@ test('a secret printed by a step reaches no exported blob, no log and no cache d
   };
   assert.ok(scan(join(cacheDir, 'blobs', 'sha256')) >= 3, 'the cache directory has blobs to scan');
   scan(join(A.root, 'blobs', 'sha256'));
+  rmSync(dir, { recursive: true });
+  rmSync(ctx, { recursive: true });
+});
+
+test('an imported record whose layer does not match its diffID is refused and the step runs', { skip }, async () => {
+  const ctx = ctxDir({ Dockerfile: 'FROM busybox:latest\nRUN echo genuine > /x\n' });
+  const dir = tempDir('tug-cacheio-poison-');
+  await tugOk(['build', '-q', '--cache-to', `type=local,dest=${dir},mode=max`, ctx], { root: A.root });
+  // rewrite the cache document so the record claims another diffID for its layer
+  const { createHash } = await import('node:crypto');
+  const blob = (d: string): string => join(dir, 'blobs', 'sha256', d.slice(7));
+  const put = (data: Buffer): { digest: string; size: number } => {
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    writeFileSync(blob(digest), data);
+    return { digest, size: data.length };
+  };
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+  const manifest = JSON.parse(readFileSync(blob(index.manifests[0].digest), 'utf8'));
+  const doc = JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8'));
+  const rec = doc.records.find((r: { state: { layers: unknown[] } }) => r.state.layers.length === 2);
+  rec.state.layers[1].diffID = `sha256:${'ab'.repeat(32)}`;
+  manifest.config = { ...manifest.config, ...put(Buffer.from(JSON.stringify(doc))) };
+  index.manifests[0] = { ...index.manifests[0], ...put(Buffer.from(JSON.stringify(manifest))) };
+  writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+
+  const b = await freshRoot();
+  const r = await tugOk(['build', '--progress=plain', '-t', 'poison:1', '--cache-from', `type=local,src=${dir}`, ctx], { root: b });
+  assert.match(r.stderr, /WARNING: imported cache record for \[2\/2\] is unusable: layer sha256:[a-f0-9]+ unpacks to sha256:[a-f0-9]+, the cache record says sha256:(ab)+/);
+  assert.match(r.stderr, /cache miss/, 'the step ran instead');
+  assert.equal((await tugOk(['run', '--rm', 'poison:1', 'cat', '/x'], { root: b })).stdout, 'genuine\n');
   rmSync(dir, { recursive: true });
   rmSync(ctx, { recursive: true });
 });
