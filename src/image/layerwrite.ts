@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { gzipLayer, TarReader } from '../archive/index.js';
+import { decompressStream, gzipLayer, TarReader } from '../archive/index.js';
 import type { ContentStore } from '../content/index.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { Digest } from '../oci/types.js';
@@ -133,7 +133,8 @@ export async function writeLayer(content: ContentStore, src: Readable, opts: Wri
 
 /** diffID and uncompressed size of a stored blob (decompresses if needed). */
 export async function measureDiff(content: ContentStore, digest: Digest): Promise<{ diffID: Digest; diffSize: number }> {
-  const { stream } = await decompressed(await content.open(digest), `layer ${digest}`);
+  // archive's decompressor also reads zstd (through zstd(1))
+  const stream = await decompressStream(await content.open(digest));
   const hash = createHash('sha256');
   let size = 0;
   try {
