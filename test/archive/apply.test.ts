@@ -355,3 +355,17 @@ test('entries that contradict each other fail as INVALID_ARCHIVE, not as a crash
     s.cleanup();
   }
 });
+
+test('bzip2 and xz layers are refused with a clear error', async () => {
+  const s = scratch();
+  try {
+    const plain = await craftTar([{ name: 'a', body: 'x' }]);
+    for (const [tool, name] of [['bzip2', 'bzip2'], ['xz', 'xz']] as const) {
+      if (!existsSync(`/usr/bin/${tool}`)) continue; // the tool only makes the input
+      const packed = execFileSync(tool, ['-c'], { input: plain });
+      await assert.rejects(applyLayer(`${s.dir}/${tool}`, streamOf(packed)), (e: unknown) => isTugError(e, 'UNSUPPORTED') && new RegExp(`${name}-compressed`).test((e as Error).message));
+    }
+  } finally {
+    s.cleanup();
+  }
+});

@@ -101,8 +101,12 @@ export function snapshotterSuite(driver: SnapshotDriver): void {
     return listing(d, false);
   }
 
-  test(`${driver}: driver is the one asked for`, { skip }, () => {
-    assert.equal(fresh().driver, driver);
+  test(`${driver}: driver is the one asked for, and a root keeps its driver`, { skip }, () => {
+    const sn = fresh();
+    assert.equal(sn.driver, driver);
+    const root = join(sn.dir, '..');
+    assert.equal(Snapshotter.open(root).driver, driver);
+    assert.throws(() => Snapshotter.open(root, { driver: driver === 'overlay' ? 'copy' : 'overlay' }), (e: unknown) => isTugError(e, 'CONFLICT'));
   });
 
   test(`${driver}: unpack layers by chainID, mount a view: whiteouts and opaque dirs applied`, { skip }, async () => {
