@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BOOKWORM_TAR, BUSYBOX_TAR, PROJECT, haveBusybox, isRoot, tempRoot, tug, tugOk, type TempRoot } from '../helpers.js';
@@ -400,6 +400,34 @@ test('load reads docker ≥25 archives (OCI layout plus manifest.json): names fr
     execFileSync('tar', ['-cf', archive, '-C', join(dir, 'x'), '.']);
     assert.equal((await tugOk(['load', '-i', archive], { root: fresh.root })).stdout, 'Loaded image: busybox:latest\nLoaded image: extra:1\n');
     assert.equal((await tugOk(['inspect', '-f', '{{.Id}} {{.Descriptor.digest}}', 'extra:1'], { root: fresh.root })).stdout.trim(), `${id} ${index.manifests[0].digest}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    fresh.cleanup();
+  }
+});
+
+test('load of an OCI archive with a zstd layer (made with zstd(1)): diffID checked, saved back as a plain tar', { skip: skip || (spawnSync('sh', ['-c', 'command -v zstd']).status !== 0 && 'needs zstd') }, async () => {
+  const dir = mkdtempSync('/var/tmp/tug-image-zstd-');
+  const fresh = tempRoot();
+  try {
+    const put = (b: Buffer): { digest: string; size: number } => {
+      const digest = `sha256:${createHash('sha256').update(b).digest('hex')}`;
+      execFileSync('sh', ['-c', `mkdir -p ${dir}/l/blobs/sha256 && cat > ${dir}/l/blobs/sha256/${digest.slice(7)}`], { input: b });
+      return { digest, size: b.length };
+    };
+    const zst = execFileSync('zstd', ['-q', '-c', BUSYBOX_TAR], { maxBuffer: 64 << 20 });
+    const layer = put(zst);
+    const config = put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [tarDigest] } })));
+    const manifest = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', ...layer }] })));
+    execFileSync('sh', ['-c', `printf '{"imageLayoutVersion":"1.0.0"}' > ${dir}/l/oci-layout`]);
+    execFileSync('sh', ['-c', `cat > ${dir}/l/index.json`], { input: JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'io.containerd.image.name': 'docker.io/library/zst:1' } }] }) });
+    execFileSync('tar', ['-cf', `${dir}/z.tar`, '-C', `${dir}/l`, '.']);
+    assert.equal((await tugOk(['load', '-i', `${dir}/z.tar`], { root: fresh.root })).stdout, 'Loaded image: zst:1\n');
+    assert.equal((await tugOk(['inspect', '-f', '{{.Descriptor.digest}} {{.Size}}', 'zst:1'], { root: fresh.root })).stdout.trim(), `${manifest.digest} ${statSync(BUSYBOX_TAR).size}`);
+    await tugOk(['save', '-o', `${dir}/out.tar`, 'zst:1'], { root: fresh.root });
+    const m = JSON.parse(execFileSync('tar', ['-xOf', `${dir}/out.tar`, 'manifest.json']).toString());
+    const plain = execFileSync('tar', ['-xOf', `${dir}/out.tar`, m[0].Layers[0]], { maxBuffer: 64 << 20 });
+    assert.equal(`sha256:${createHash('sha256').update(plain).digest('hex')}`, tarDigest);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     fresh.cleanup();
