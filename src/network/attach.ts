@@ -25,6 +25,12 @@ import type { AttachOptions, AttachResult, EndpointRecord, NetworkJoin, NetworkR
 
 export const netavarkConfigDir = (runRoot: string): string => join(runRoot, 'networks');
 
+// TUG_NET_TRACE=1 prints where attach spends its time (stderr).
+const t0 = performance.now();
+const trace = (what: string): void => {
+  if (process.env.TUG_NET_TRACE) process.stderr.write(`[net ${(performance.now() - t0).toFixed(1)} ms] ${what}\n`);
+};
+
 export const publicEndpoint = ({ opts: _o, ready: _r, ...e }: StoredEndpoint): EndpointRecord => e;
 
 function defaultGateway(db: Db): string {
@@ -224,7 +230,9 @@ export async function attach(o: AttachOptions): Promise<AttachResult> {
   // a failed setup can leave its bridge, veth and rules behind: tear down whatever was tried
   const attempted = new Set<StoredEndpoint>();
   try {
+    trace('reserved address and ports');
     await createNetns(o.containerId);
+    trace('netns created');
     for (const e of endpoints) {
       attempted.add(e);
       const status = await netavarkSetup(configDir, path, e.opts);
@@ -233,6 +241,7 @@ export async function attach(o: AttachOptions): Promise<AttachResult> {
       writeTx(db, () => markEndpointReady(db, o.containerId, e.networkId, e.mac));
       const st = status[e.networkName];
       const n = nets.find((x) => x.id === e.networkId);
+      trace(`netavark setup ${e.networkName}`);
       if (n) await pinBridgeMac(n.bridge);
       if (n?.dnsEnabled && st?.dns_server_ips?.length) {
         dnsServers = [...dnsServers, ...st.dns_server_ips];
@@ -246,6 +255,7 @@ export async function attach(o: AttachOptions): Promise<AttachResult> {
 
   // containers started next may look this one up at once: let aardvark catch up first
   await Promise.all(nets.filter((n) => n.dnsEnabled).map((n) => waitForName(n.gateway, o.containerName, true, configDir)));
+  trace('aardvark answers');
   const own = endpoints[0];
   const etcHosts = buildHosts({ ip: own.ip, names: [o.hostname] }, [...extraHosts, ...linkHosts]);
   const resolvConf = buildResolv({ networkDns: [...new Set(dnsServers)], networkSearch: [...new Set(dnsSearch)], dns: o.dns, dnsSearch: o.dnsSearch, dnsOptions: o.dnsOptions, hostNetwork: false });
