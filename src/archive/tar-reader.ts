@@ -80,6 +80,10 @@ class ByteSource {
   }
 }
 
+function str0(pax: Map<string, Buffer> | null, key: string): string | undefined {
+  return pax?.get(key)?.toString('utf8');
+}
+
 export interface TarEntry {
   header: TarHeader;
   /** Offset of the entry's header in the tar, for messages. */
@@ -139,7 +143,9 @@ export class TarReader {
         }
         continue;
       }
-      const type = entryType(raw.flag, offset);
+      let type = entryType(raw.flag, offset);
+      // pre-POSIX tars mark directories only by a trailing slash (as Go's archive/tar reads them)
+      if (type === 'file' && raw.flag !== '7' && (str0(pax, 'path') ?? longName ?? raw.name).endsWith('/')) type = 'dir';
       const rec = new Map([...globalPax, ...(pax ?? [])]);
       const str = (k: string): string | undefined => rec.get(k)?.toString('utf8');
       const numOf = (k: string, dflt: number): number => {

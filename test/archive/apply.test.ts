@@ -369,3 +369,14 @@ test('bzip2 and xz layers are refused with a clear error', async () => {
     s.cleanup();
   }
 });
+
+test('an old-style directory (regular-file type, trailing slash) is a directory', async () => {
+  const s = scratch();
+  try {
+    await applyLayer(`${s.dir}/r`, streamOf(await craftTar([{ name: 'olddir/', type: 'file', mode: 0o755 }, { name: 'olddir/f', body: 'x' }])));
+    assert.ok(lstatSync(`${s.dir}/r/olddir`).isDirectory());
+    assert.equal(readFileSync(`${s.dir}/r/olddir/f`, 'utf8'), 'x');
+  } finally {
+    s.cleanup();
+  }
+});
