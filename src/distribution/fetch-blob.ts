@@ -3,7 +3,9 @@
 // next pull (this process's retry or a later `tug pull`) continues with a
 // Range request; the writer hashes every byte (old and new) and commit checks
 // digest and size, so a lying server never gets anything stored.
+import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { Worker } from 'node:worker_threads';
 import type { DiffWorkerIn, DiffWorkerOut } from './diff-worker.js';
 import { pipeline } from 'node:stream/promises';
@@ -22,8 +24,12 @@ export interface FetchBlobOptions {
   retries?: number;
   /** Set when the whole operation is abandoned: the transfer stops at once. */
   cancelled?: () => boolean;
-  /** Also compute the layer's diffID (sha256 of the uncompressed tar) while it streams. */
-  diff?: boolean;
+  /**
+   * Also compute the layer's diffID (sha256 of the uncompressed tar) while it
+   * streams: 'worker' hashes on a worker thread (worth its ~150 ms start-up for
+   * big pulls), 'inline' (or true) on this thread with gunzip on the thread pool.
+   */
+  diff?: boolean | 'inline' | 'worker';
 }
 
 export interface FetchBlobResult {
@@ -57,18 +63,23 @@ class DiffMeter {
 
   private constructor() {
     this.worker = new Worker(new URL('./diff-worker.js', import.meta.url));
-    this.worker.unref();
     this.worker.on('message', (m: DiffWorkerOut) => this.streams.get(m.id)?.onMessage(m));
     this.worker.on('error', (e) => {
       for (const s of this.streams.values()) s.onMessage({ id: 0, error: e.message });
       this.streams.clear();
       DiffMeter.instance = undefined;
     });
+    // held only while a measurement is under way (after the listeners: adding one refs the port again)
+    this.worker.unref();
   }
 
   open(): DiffTap {
     const id = this.nextId++;
-    const tap = new DiffTap(id, (m, transfer) => this.worker.postMessage(m, transfer), () => this.streams.delete(id));
+    const tap = new DiffTap(id, (m, transfer) => this.worker.postMessage(m, transfer), () => {
+      this.streams.delete(id);
+      if (this.streams.size === 0) this.worker.unref();
+    });
+    if (this.streams.size === 0) this.worker.ref();
     this.streams.set(id, tap);
     this.worker.postMessage({ op: 'open', id } satisfies DiffWorkerIn);
     return tap;
@@ -78,7 +89,66 @@ class DiffMeter {
 /** bytes a stream may have in the worker's queue before the download waits for it */
 const DIFF_WINDOW = 32 * 1024 * 1024;
 
-class DiffTap {
+interface Tap {
+  feed(chunk: Buffer, next: () => void): void;
+  finish(): void;
+  cancel(): void;
+  result(blobDigest: Digest, blobSize: number): Promise<{ diffID: Digest; diffSize: number } | undefined>;
+}
+
+/** The same measurement on this thread: gunzip on libuv's pool, sha256 here. */
+class InlineTap implements Tap {
+  private kind?: 'gzip' | 'none' | 'other';
+  private gunzip?: Gunzip;
+  private readonly hash = createHash('sha256');
+  private size = 0;
+  private failed = false;
+  private ended?: Promise<void>;
+
+  feed(chunk: Buffer, next: () => void): void {
+    if (this.kind === undefined) {
+      this.kind = chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b ? 'gzip' : chunk.length >= 4 && chunk.readUInt32LE(0) === 0xfd2fb528 ? 'other' : 'none';
+      if (this.kind === 'gzip') {
+        const gz = createGunzip({ chunkSize: 1 << 20 });
+        gz.on('data', (c: Buffer) => {
+          this.hash.update(c);
+          this.size += c.length;
+        });
+        gz.on('error', () => {
+          this.failed = true;
+        });
+        this.gunzip = gz;
+      }
+    }
+    if (this.gunzip && !this.failed && !this.gunzip.write(chunk)) this.gunzip.once('drain', next);
+    else next();
+  }
+
+  finish(): void {
+    const gz = this.gunzip;
+    if (!gz || this.failed) return;
+    this.ended = new Promise((resolve) => {
+      gz.once('end', resolve);
+      gz.once('error', () => resolve());
+      gz.once('close', resolve);
+    });
+    gz.end();
+  }
+
+  cancel(): void {
+    this.failed = true;
+    this.gunzip?.destroy();
+  }
+
+  async result(blobDigest: Digest, blobSize: number): Promise<{ diffID: Digest; diffSize: number } | undefined> {
+    await this.ended;
+    if (this.failed || this.kind === 'other') return undefined;
+    if (this.kind !== 'gzip') return { diffID: blobDigest, diffSize: blobSize };
+    return { diffID: `sha256:${this.hash.digest('hex')}`, diffSize: this.size };
+  }
+}
+
+class DiffTap implements Tap {
   private inflight = 0;
   private waiting?: () => void;
   private readonly outcome: Promise<{ diffID: Digest; diffSize: number; kind?: string } | undefined>;
@@ -168,7 +238,7 @@ class Limiter extends Transform {
     private readonly max: number,
     private readonly onBytes: (n: number) => void,
     private readonly what: string,
-    private readonly tap?: DiffTap,
+    private readonly tap?: Tap,
   ) {
     super({ highWaterMark: 1 << 20 });
   }
@@ -195,8 +265,8 @@ export async function fetchBlobInto(client: RegistryClient, repository: string, 
   const resumedFrom = Math.min(w.offset, desc.size);
   let transferred = 0;
   // the diff can only be measured when every byte flows through one stream from offset 0
-  let tap: DiffTap | undefined;
-  let tapValid = opts.diff === true;
+  let tap: Tap | undefined;
+  let tapValid = opts.diff !== undefined && opts.diff !== false;
   const retries = opts.retries ?? 5;
   const what = `blob ${desc.digest}`;
   try {
@@ -225,7 +295,7 @@ export async function fetchBlobInto(client: RegistryClient, repository: string, 
           const base = w.offset;
           if (base !== 0) tapValid = false;
           tap?.cancel();
-          tap = tapValid ? DiffMeter.shared().open() : undefined;
+          tap = !tapValid ? undefined : opts.diff === 'worker' ? DiffMeter.shared().open() : new InlineTap();
           const limiter: Limiter = new Limiter(desc.size - base, (n) => {
             transferred += n;
             if (opts.cancelled?.()) limiter.destroy(new TugError('INTERNAL', 'cancelled'));

@@ -155,6 +155,9 @@ export async function pullImage(root: string, reference: string | RemoteRef, opt
     const layerDigests = new Set(layers.map((l) => l.digest));
     for (const b of todo.slice(concurrency)) if (layerDigests.has(b.digest)) progress({ id: shortDigest(b.digest), status: 'Waiting' });
 
+    // a worker thread pays for its start-up only on big downloads
+    const layerBytes = todo.filter((b) => layerDigests.has(b.digest)).reduce((n, b) => n + b.size, 0);
+    const diffMode = opts.noRecord ? undefined : layerBytes >= 256 * 1024 * 1024 ? 'worker' : 'inline';
     let transferred = 0;
     const knownDiffs = new Map<Digest, { diffID: Digest; diffSize: number }>();
     await runLimited(todo, concurrency, async (desc, cancelled) => {
@@ -162,7 +165,7 @@ export async function pullImage(root: string, reference: string | RemoteRef, opt
       const isLayer = layerDigests.has(desc.digest);
       const r = await fetchBlobInto(client, ref.path, desc, store, {
         cancelled,
-        diff: isLayer && !opts.noRecord,
+        diff: isLayer ? diffMode : undefined,
         onProgress: isLayer ? (current, total) => progress({ id, status: 'Downloading', current, total }) : undefined,
       });
       transferred += r.transferred;

@@ -16,6 +16,10 @@ import { startRelay } from './relay.js';
 import { seedRandom } from './seed.js';
 import { ImageService } from '../../src/image/service.js';
 import { closeAll } from '../../src/meta/db.js';
+import { RegistryClient } from '../../src/distribution/client.js';
+import { closeIdleConnections } from '../../src/distribution/transport.js';
+import { fetchBlobInto } from '../../src/distribution/fetch-blob.js';
+import { ContentStore } from '../../src/content/index.js';
 
 const ready = haveDockerRegistry() && haveBusybox();
 
@@ -43,6 +47,7 @@ test('resume after a killed pull, and a lying registry', { skip: !ready && 'need
     return r.root;
   };
   t.after(async () => {
+    closeIdleConnections(); // the in-process client's keep-alive sockets
     closeAll();
     await relay.close();
     await reg.stop();
@@ -143,5 +148,15 @@ test('resume after a killed pull, and a lying registry', { skip: !ready && 'need
     assert.match(out, /\x1b\[\d+A/, 'cursor moves up to redraw');
     assert.match(out, /[0-9a-f]{12}: Pull complete/);
     assert.match(out, /Status: Downloaded newer image for /);
+  });
+
+  await t.test('diffIDs measured during download (worker thread and inline) match the config skopeo reads', async () => {
+    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--config', '--raw', '--tls-verify=false', `docker://${reg.host}/big/one:1`]).toString()) as { rootfs: { diff_ids: string[] } };
+    for (const mode of ['worker', 'inline'] as const) {
+      const dst = newRoot();
+      const client = RegistryClient.for(reg.host);
+      const r = await fetchBlobInto(client, 'big/one', { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer.digest, size: layer.size }, ContentStore.open(dst), { diff: mode });
+      assert.equal(r.diff?.diffID, config.rootfs.diff_ids[0], mode);
+    }
   });
 });
