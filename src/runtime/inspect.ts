@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { containerRootfs } from './create.js';
 import { paths } from './paths.js';
 import { inspectJson } from './present.js';
+import { networkSettingsJson } from '../network/present.js';
 import { ContainerService } from './service.js';
 
 export async function inspectContainers(root: string, runRoot: string, refs: string[]): Promise<{ results: Array<Record<string, unknown>>; errors: string[] }> {
@@ -21,6 +22,7 @@ export async function inspectContainers(root: string, runRoot: string, refs: str
       logPath: paths.logFile(svc.p, r.id), rootfs: containerRootfs(svc, r),
       resolvConf: join(dir, 'resolv.conf'), hostsPath: join(dir, 'hosts'), hostnamePath: join(dir, 'hostname'),
       mountSource: (n) => paths.volumeData(svc.p, n),
+      network: networkSettingsJson(root, r.id),
     }));
   }
   return { results, errors };

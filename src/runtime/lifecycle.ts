@@ -1,5 +1,5 @@
 // stop, kill, wait, restart policies and the exit command's cleanup.
-import { existsSync, watch } from 'node:fs';
+import { existsSync, rmSync, watch } from 'node:fs';
 import { TugError } from '../util/errors.js';
 import { paths } from './paths.js';
 import { pidAlive, type ContainerService } from './service.js';
@@ -137,13 +137,25 @@ export async function cleanupContainer(svc: ContainerService, id: string, gen: n
   const rec = await svc.refresh(cur);
   if (rec.state.status !== 'exited') return;
   if (shouldRestart(rec)) {
-    // docker's back-off: 100 ms, doubling
-    await sleep(Math.min(100 * 2 ** rec.state.restartCount, 10_000));
+    // "Restarting" during docker's back-off (100 ms, doubling); the old exit file goes, its code is recorded
+    let claimed = false;
     const again = svc.store.updateState(id, (s) => {
-      if (s.generation !== gen || s.stoppedByUser) return false;
+      if (s.generation !== gen || s.stoppedByUser || s.status !== 'exited') return false;
       s.restartCount += 1;
+      s.status = 'restarting';
+      s.starterPid = process.pid;
+      claimed = true;
     });
-    if (!again || again.state.generation !== gen || again.state.stoppedByUser) return;
+    if (!again || !claimed) return;
+    rmSync(paths.exitFile(svc.p, id), { force: true });
+    await sleep(Math.min(100 * 2 ** (again.state.restartCount - 1), 10_000));
+    if (svc.store.get(id)?.state.stoppedByUser) {
+      svc.store.updateState(id, (s) => {
+        if (s.generation !== gen || s.status !== 'restarting') return false;
+        s.status = 'exited';
+      });
+      return;
+    }
     try {
       await startContainer(svc, again);
     } catch { /* recorded in the state's error */ }

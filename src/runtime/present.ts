@@ -45,7 +45,7 @@ export function commandText(r: ContainerRecord): string {
 const secsToNs = (n: number): number => n;
 
 /** docker's container inspect shape (the fields tools read). */
-export function inspectJson(r: ContainerRecord, extra: { logPath: string; rootfs: string; resolvConf: string; hostsPath: string; hostnamePath: string; mountSource: (name: string) => string }): Record<string, unknown> {
+export function inspectJson(r: ContainerRecord, extra: { logPath: string; rootfs: string; resolvConf: string; hostsPath: string; hostnamePath: string; mountSource: (name: string) => string; network?: Record<string, unknown> }): Record<string, unknown> {
   const c = r.config;
   const s = r.state;
   const zero = '0001-01-01T00:00:00Z';
@@ -129,6 +129,6 @@ export function inspectJson(r: ContainerRecord, extra: { logPath: string; rootfs
       StopTimeout: c.stopTimeout,
       ...(c.healthcheck ? { Healthcheck: { Test: c.healthcheck.test, Interval: secsToNs(c.healthcheck.intervalNs), Timeout: c.healthcheck.timeoutNs, StartPeriod: c.healthcheck.startPeriodNs, Retries: c.healthcheck.retries } } : {}),
     },
-    NetworkSettings: { Networks: typeof c.network === 'string' ? { [c.network === 'private' ? 'none' : c.network]: {} } : { [c.network.bridge]: {} } },
+    NetworkSettings: extra.network ?? { Networks: typeof c.network === 'string' ? { [c.network === 'private' ? 'none' : c.network]: {} } : { [c.network.bridge]: {} } },
   };
 }

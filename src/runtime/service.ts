@@ -107,8 +107,11 @@ export class ContainerService {
     if (st !== 'running' && st !== 'paused' && st !== 'restarting') return rec;
     const exit = this.readExitCode(rec.id);
     if (exit) return this.markExited(rec, exit.code, exit.at, '');
-    if (this.conmonAlive(rec.id)) return rec;
     if (st === 'restarting' && pidAlive(rec.state.starterPid ?? 0)) return rec; // a start in progress
+    if (this.conmonAlive(rec.id)) {
+      if (st === 'restarting') return this.adoptInterruptedStart(rec);
+      return rec;
+    }
     // conmon is gone: look once more (it writes the file before exiting), then give up on the code.
     const again = this.readExitCode(rec.id);
     if (again) return this.markExited(rec, again.code, again.at, '');
@@ -119,6 +122,30 @@ export class ContainerService {
       } catch { /* raced with its exit */ }
     }
     return this.markExited(rec, 255, new Date(), 'container monitor (conmon) exited unexpectedly; exit code lost');
+  }
+
+  /**
+   * The tug that was starting this container died after conmon was up: if the
+   * runtime started it, it is running; if not, kill the created container so
+   * conmon records an exit and its exit command cleans up.
+   */
+  private adoptInterruptedStart(rec: ContainerRecord): ContainerRecord {
+    const rt = this.runtime(rec.config.runtime);
+    const state = rt.state(rec.id);
+    if (state?.status === 'running' || state?.status === 'paused') {
+      return this.store.updateState(rec.id, (s) => {
+        if (s.generation !== rec.state.generation || s.status !== 'restarting') return false;
+        s.status = state.status === 'paused' ? 'paused' : 'running';
+        s.pid = state.pid;
+        s.startedAt = s.startedAt || new Date().toISOString();
+      }) ?? rec;
+    }
+    if (state?.status === 'created') {
+      try {
+        rt.kill(rec.id, 'KILL');
+      } catch { /* exited meanwhile */ }
+    }
+    return rec;
   }
 
   private async markExited(rec: ContainerRecord, code: number, at: Date, error: string): Promise<ContainerRecord> {
@@ -148,8 +175,15 @@ export class ContainerService {
 
   /** Gives back what a started container holds: runtime state, rootfs mount, network, cgroups. Idempotent. */
   async release(rec: ContainerRecord): Promise<void> {
-    const cur = this.store.get(rec.id);
-    if (cur && cur.state.held === false) return; // released already (teardown twice makes netavark complain)
+    // Claim the release atomically: the exit command and any tug that looks may race here,
+    // and a second network teardown makes netavark complain.
+    let mine = false;
+    this.store.updateState(rec.id, (s) => {
+      if (s.held === false || s.status === 'running' || s.status === 'paused' || s.status === 'restarting') return false;
+      s.held = false;
+      mine = true;
+    });
+    if (!mine && this.store.get(rec.id)) return;
     const rt = this.runtime(rec.config.runtime);
     // The runtime's delete and the rootfs unmount are independent: run them side by side.
     const deleted = rt.hasState(rec.id) ? rt.runAsync(['delete', '--force', rec.id]).catch(() => '') : Promise.resolve('');
@@ -169,10 +203,6 @@ export class ContainerService {
     try {
       unlinkSync(`${paths.socketDir(this.p)}/${rec.id}`);
     } catch { /* none */ }
-    this.store.updateState(rec.id, (s) => {
-      if (s.status === 'running' || s.status === 'paused' || s.status === 'restarting') return false;
-      s.held = false;
-    });
   }
 
   /** Deletes a stopped container and everything it owns. */
