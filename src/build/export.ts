@@ -4,6 +4,7 @@ import type { ImageConfig, Manifest } from '../oci/types.js';
 import { MediaType } from '../oci/mediatypes.js';
 import { sha256 } from '../oci/digest.js';
 import type { ImageRecord, ImageService } from '../image/service.js';
+import { configBytes } from '../image/configjson.js';
 import type { StageState } from './cache.js';
 
 export interface ExportOptions {
@@ -26,9 +27,10 @@ export function finalConfig(state: StageState, opts: Pick<ExportOptions, 'labels
 export async function writeImage(images: ImageService, state: StageState, opts: ExportOptions): Promise<ImageRecord> {
   const config = finalConfig(state, opts);
   if (opts.extraConfig) Object.assign(config as unknown as Record<string, unknown>, opts.extraConfig);
-  const configBytes = Buffer.from(JSON.stringify(config));
-  const configDesc = { mediaType: MediaType.OciConfig, digest: sha256(configBytes), size: configBytes.length };
-  await images.content.write(configBytes, { digest: configDesc.digest, size: configDesc.size });
+  // Go's encoding of the OCI config struct, so ids survive conversion by skopeo, podman and buildah
+  const bytes = configBytes(config);
+  const configDesc = { mediaType: MediaType.OciConfig, digest: sha256(bytes), size: bytes.length };
+  await images.content.write(bytes, { digest: configDesc.digest, size: configDesc.size });
   const manifest: Manifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: state.layers.map((l) => l.blob) };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   const manifestDigest = sha256(manifestBytes);
