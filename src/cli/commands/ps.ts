@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { flag } from '../args.js';
 import { TugError } from '../../util/errors.js';
+import { portsText } from '../../network/present.js';
 import { formatRows, type Row } from './container-format.js';
 
 const HEADERS: Record<string, string> = { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', RunningFor: 'CREATED', CreatedAt: 'CREATED AT', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', Size: 'SIZE', State: 'STATE', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS' };
@@ -66,7 +67,7 @@ const command: Command = {
         Command: `"${cmd}"`,
         CreatedAt: new Date(r.created).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
         RunningFor: `${ago(r.created)} ago`,
-        Ports: '',
+        Ports: r.state.status === 'running' ? portsText(ctx.root, r.id) : '',
         Status: statusText(r),
         State: r.state.status,
         Names: r.name,
