@@ -9,7 +9,7 @@ import { sha256 } from '../oci/digest.js';
 import { MediaType } from '../oci/mediatypes.js';
 import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig, Manifest } from '../oci/types.js';
 import { TugError } from '../util/errors.js';
-import { chainIDs } from './chain.js';
+import { chainIDs } from '../archive/layer.js';
 import { configBytes, goTimeString } from './configjson.js';
 import { containersUsingImage } from './inuse.js';
 import type { StoredLayer } from './layerwrite.js';
