@@ -100,7 +100,8 @@ export function parseVolume(v: string): MountSpec {
     [src, dst] = parts;
     opts = parts[2].split(',');
   } else throw new TugError('INVALID_ARGUMENT', `invalid volume specification: '${v}'`, { hint: 'use -v SRC:DST[:ro] or -v DST' });
-  if (!dst) throw new TugError('INVALID_ARGUMENT', `invalid volume specification: '${v}'`, { hint: 'use -v SRC:DST[:ro] or -v DST' });
+  // `-v :/x` (empty source) is refused as docker does, not taken as an anonymous volume
+  if (!dst || (parts.length > 1 && !src)) throw new TugError('INVALID_ARGUMENT', `invalid volume specification: '${v}'`, { hint: 'use -v SRC:DST[:ro] or -v DST' });
   for (const o of opts) {
     if (!['ro', 'rw', 'z', 'Z', 'nocopy', 'shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate', 'consistent', 'delegated', 'cached'].includes(o)) {
       throw new TugError('INVALID_ARGUMENT', `invalid mode: ${o}`, { hint: 'volume options: ro, rw, z, Z, nocopy, and mount propagation' });
@@ -160,10 +161,10 @@ function envValue(e: string): string | undefined {
   return v === undefined ? undefined : `${e}=${v}`;
 }
 
-export function toCreateRequest(p: ParsedArgs, positionals: string[]): CreateRequest {
+export function toCreateRequest(p: ParsedArgs, positionals: string[], verb: 'run' | 'create' = 'run'): CreateRequest {
   const rootfs = flag.str(p, 'rootfs');
   const [image, ...cmd] = rootfs ? ['', ...positionals] : positionals;
-  if (!rootfs && !image) throw new TugError('INVALID_ARGUMENT', '"run" requires at least 1 argument', { hint: "See 'tug run --help'." });
+  if (!rootfs && !image) throw new TugError('INVALID_ARGUMENT', `"tug ${verb}" requires at least 1 argument`, { hint: `See 'tug ${verb} --help'.` });
   const env = [...flag.list(p, 'env-file').flatMap(readEnvFile), ...flag.list(p, 'env')].map(envValue).filter((e): e is string => e !== undefined);
   const labels: Record<string, string> = {};
   for (const lb of flag.list(p, 'label')) {

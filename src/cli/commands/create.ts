@@ -5,7 +5,7 @@ const command: Command = {
   spec: { name: 'create', usage: 'tug create [OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create a new container', flags: createFlags, stopAtFirstPositional: true },
   failExitCode: 125,
   async run(ctx, args) {
-    const req = toCreateRequest(args, args.positionals);
+    const req = toCreateRequest(args, args.positionals, 'create');
     const { ContainerService } = await import('../../runtime/service.js');
     const { createContainer } = await import('../../runtime/create.js');
     const rec = await createContainer(ContainerService.open(ctx.root, ctx.runRoot), req);
