@@ -24,10 +24,11 @@ export class RemoteCacheImporter implements CacheImporter {
   /** Blobs fetched from a source (for tests and the report). */
   fetchedBlobs = 0;
 
-  constructor(private readonly root: string, private readonly sources: CacheStore[], private readonly progress: Progress) {}
+  constructor(private readonly root: string, private readonly sources: Array<CacheStore | (() => Promise<CacheStore>)>, private readonly progress: Progress) {}
 
   private load(): Promise<Loaded[]> {
-    this.loaded ??= Promise.all(this.sources.map(async (store) => {
+    this.loaded ??= Promise.all(this.sources.map(async (source) => {
+      const store = typeof source === 'function' ? await source() : source;
       const v = this.progress.start(`importing cache manifest from ${store.name}`);
       let doc: CacheDocument | undefined;
       try {

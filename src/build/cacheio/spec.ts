@@ -6,7 +6,8 @@
 import { resolve } from 'node:path';
 import { TugError } from '../../util/errors.js';
 
-export type CacheSource = { type: 'registry'; ref: string } | { type: 'local'; dir: string; tag: string };
+/** preferLocal: the bare `--cache-from IMAGE` form, which uses an image of that name in the local store when there is one. */
+export type CacheSource = { type: 'registry'; ref: string; preferLocal?: boolean } | { type: 'local'; dir: string; tag: string };
 
 export type CacheDestination =
   | { type: 'inline' }
@@ -50,7 +51,7 @@ function typeOf(kv: Map<string, string>, spec: string, flagName: string): string
 export function parseCacheFrom(spec: string): CacheSource {
   const flagName = '--cache-from';
   // a bare reference, as `docker build --cache-from myimage`
-  if (!spec.includes('=')) return { type: 'registry', ref: spec };
+  if (!spec.includes('=')) return { type: 'registry', ref: spec, preferLocal: true };
   const kv = csv(spec);
   const type = typeOf(kv, spec, flagName);
   if (type === 'local') {

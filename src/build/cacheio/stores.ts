@@ -201,3 +201,45 @@ export class LocalCacheStore implements CacheStore {
     renameSync(tmp, join(this.dir, 'index.json'));
   }
 }
+
+/**
+ * An image in the local store that carries an inline cache (built here with
+ * --cache-to type=inline, or pulled): `--cache-from IMAGE` reads it without a
+ * registry, as docker's classic builder used local images.
+ */
+export class LocalImageCacheStore implements CacheStore {
+  readonly name: string;
+  constructor(private readonly root: string, private readonly configDigest: Digest, ref: string) {
+    this.name = `${ref} (local image)`;
+  }
+
+  async readDocument(): Promise<CacheDocument | undefined> {
+    const bytes = await ContentStore.open(this.root).readBytes(this.configDigest, 64 * 1024 * 1024);
+    return documentIn(bytes, MediaType.OciConfig, this.name);
+  }
+
+  async fetch(desc: Descriptor): Promise<void> {
+    if (!(await ContentStore.open(this.root).has(desc.digest))) throw new TugError('NOT_FOUND', `blob ${desc.digest} of ${this.name} is not in the local store`);
+  }
+
+  async push(): Promise<boolean> {
+    throw new TugError('UNSUPPORTED', 'a local image is not a cache destination');
+  }
+
+  async writeDocument(): Promise<void> {
+    throw new TugError('UNSUPPORTED', 'a local image is not a cache destination');
+  }
+}
+
+/** A --cache-from reference: an image in the local store when there is one by that name, else the registry. */
+export async function sourceStore(root: string, ref: string): Promise<CacheStore> {
+  try {
+    const { ImageService } = await import('../../image/service.js');
+    const img = ImageService.open(root).resolve(ref);
+    return new LocalImageCacheStore(root, img.id, ref);
+  } catch (e) {
+    if (e instanceof TugError && (e.code === 'NOT_FOUND' || e.code === 'INVALID_ARGUMENT')) return new RegistryCacheStore(root, ref);
+    throw e;
+  }
+}
+
