@@ -26,9 +26,13 @@ export function finalConfig(state: StageState, opts: Pick<ExportOptions, 'labels
 
 export async function writeImage(images: ImageService, state: StageState, opts: ExportOptions): Promise<ImageRecord> {
   const config = finalConfig(state, opts);
-  if (opts.extraConfig) Object.assign(config as unknown as Record<string, unknown>, opts.extraConfig);
   // Go's encoding of the OCI config struct, so ids survive conversion by skopeo, podman and buildah
-  const bytes = configBytes(config);
+  let bytes = configBytes(config);
+  if (opts.extraConfig && Object.keys(opts.extraConfig).length) {
+    // keys outside the OCI struct (the inline build cache) go after it; Go tools drop them when they re-encode
+    const extra = Object.keys(opts.extraConfig).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(opts.extraConfig?.[k])}`).join(',');
+    bytes = Buffer.concat([bytes.subarray(0, bytes.length - 1), Buffer.from(`,${extra}}`)]);
+  }
   const configDesc = { mediaType: MediaType.OciConfig, digest: sha256(bytes), size: bytes.length };
   await images.content.write(bytes, { digest: configDesc.digest, size: configDesc.size });
   const manifest: Manifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: state.layers.map((l) => l.blob) };
