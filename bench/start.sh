@@ -52,7 +52,7 @@ end=$(date +%s%N)
 pstart=$(date +%s%N)
 for i in $(seq 1 "$N_DETACHED"); do podman run -d --label tug-bench --network none $PIMG sleep 600 >/dev/null; done
 pmid=$(date +%s%N)
-podman rm -f $(podman ps -q --filter label=tug-bench) >/dev/null
+podman rm -f -t 0 $(podman ps -q --filter label=tug-bench) >/dev/null
 pend=$(date +%s%N)
 awk -v a=$start -v b=$mid -v c=$end -v pa=$pstart -v pb=$pmid -v pc=$pend -v n="$N_DETACHED" -v rss="$peak" 'BEGIN {
   printf "detached x%d  tug: start %.2f s, rm %.2f s, peak RSS %.0f MB | podman: start %.2f s, rm %.2f s | start ratio tug/podman %.2f\n",
