@@ -136,6 +136,12 @@ function checkJoin(n: NetworkRecord, j: NetworkJoin): void {
   if (j.mac) validMac(j.mac);
 }
 
+/** Checks `run`/`create`'s networks up front (docker refuses an unknown network at create): they exist and allow the options. */
+export function validateJoins(root: string, joins: NetworkJoin[]): void {
+  const db = openNetworks(root);
+  for (const j of joins) checkJoin(mustFindNetwork(db, j.name), j);
+}
+
 export async function attach(o: AttachOptions): Promise<AttachResult> {
   const db = openNetworks(o.root);
   if (getSandbox(db, o.containerId)) await detach({ root: o.root, runRoot: o.runRoot, containerId: o.containerId });

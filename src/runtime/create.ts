@@ -6,6 +6,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { TugError } from '../util/errors.js';
 import type { ContainerConfig as ImageRunConfig } from '../oci/types.js';
 import { imageSource, type ResolvedImage } from './imagesource.js';
+import { checkNetworkConfig } from './network.js';
 import { newId, randomName, NAME_RE } from './names.js';
 import { INIT_BIN, paths } from './paths.js';
 import type { ContainerService } from './service.js';
@@ -115,6 +116,7 @@ export async function createContainer(svc: ContainerService, req: CreateRequest)
     throw new TugError('ALREADY_EXISTS', `the container name "/${req.name}" is already in use by container "${clash.id}"`, { hint: 'remove (or rename) that container to be able to reuse that name' });
   }
   effectiveCaps(req); // validates --cap-add/--cap-drop names up front
+  await checkNetworkConfig(svc.p.root, req);
   if (req.stopSignal !== undefined) normaliseSignal(req.stopSignal);
   if (req.init && !existsSync(INIT_BIN)) throw new TugError('NOT_FOUND', `--init needs ${INIT_BIN}, which is missing`, { hint: 'apt-get install tini' });
   svc.runtime(req.runtime); // validates --runtime

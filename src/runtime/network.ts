@@ -53,6 +53,14 @@ function toNetMode(rec: ContainerRecord, find: (ref: string) => ContainerRecord 
   return { kind: 'bridge', networks: rec.config.net?.networks.length ? rec.config.net.networks : [{ name: mode.bridge }] };
 }
 
+/** At create: an unknown network or a misplaced --ip/--network-alias fails before anything is made. */
+export async function checkNetworkConfig(root: string, cfg: { network: NetworkMode; net?: ContainerRecord['config']['net'] }): Promise<void> {
+  const mode = cfg.network;
+  if (typeof mode === 'string' || mode.bridge.startsWith('container:')) return;
+  const { validateJoins } = await import('../network/attach.js');
+  validateJoins(root, cfg.net?.networks.length ? cfg.net.networks : [{ name: mode.bridge }]);
+}
+
 /** Sets up networking for a start. Must be undone with detachNetworks, also on failure. */
 export async function attachNetworks(p: RuntimePaths, rec: ContainerRecord, find: (ref: string) => ContainerRecord | undefined): Promise<NetworkAttachment> {
   if (rec.config.network === 'private') return { hostsEntries: [], resolvConf: hostResolvConf(), ipAddresses: {}, env: [] };

@@ -137,6 +137,27 @@ describe('networks end to end', { skip }, () => {
     await ok(['rm', '-f', 'pub']);
   });
 
+  it('--network container:/host/none, --add-host host-gateway, --dns, --dns-search, --mac-address', async () => {
+    const port = await freePort();
+    await ok(['run', '-d', '--name', 'base', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', 'mkdir /w && echo base > /w/index.html && exec httpd -f -p 80 -h /w']);
+    const baseIp = await ipOf('base');
+    // container:NAME shares base's namespace: same address, base's server on 127.0.0.1
+    const shared = (await ok(['run', '--rm', '--network', 'container:base', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0; wget -qO- http://127.0.0.1/'])).stdout;
+    assert.match(shared, new RegExp(`inet ${baseIp.replace(/\./g, '\\.')}/`));
+    assert.match(shared, /^base$/m);
+    // host: the host's interfaces, and the published port on the host's loopback
+    const hostNet = (await ok(['run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', `ip -o link | grep -c ': lo:'; wget -qO- http://127.0.0.1:${port}/`])).stdout;
+    assert.match(hostNet, /^base$/m);
+    // none: loopback only
+    assert.equal((await ok(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ip -o link | wc -l'])).stdout.trim(), '1');
+    // host-gateway is the default bridge's gateway, which is the default route of a bridge container
+    const out = (await ok(['run', '--rm', '--add-host', 'gw:host-gateway', '--dns', '192.0.2.53', '--dns-search', 'corp.example', '--mac-address', '92:d0:c6:0a:29:33',
+      'busybox', 'sh', '-c', "ip route | awk '/^default/ {print $3}'; grep -w gw /etc/hosts; cat /etc/resolv.conf; cat /sys/class/net/eth0/address"])).stdout.split('\n');
+    assert.equal(out[1], `${out[0]}\tgw`);
+    assert.deepEqual(out.slice(2, 5), ['search corp.example', 'nameserver 192.0.2.53', '92:d0:c6:0a:29:33']);
+    await ok(['rm', '-f', 'base']);
+  });
+
   it('an --internal network has no way out', async () => {
     await ok(['network', 'create', '--subnet', subB, 'outside']);
     await ok(['network', 'create', '--internal', '--subnet', subInt, 'sealed']);
