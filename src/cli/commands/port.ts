@@ -9,7 +9,17 @@ const command: Command = {
     const { TugError } = await import('../../util/errors.js');
     const { portsOf } = await import('../../network/connect.js');
     const [container, which] = args.positionals;
-    const ports = portsOf(ctx.root, container);
+    const { isTugError } = await import('../../util/errors.js');
+    let ports: import('../../network/types.js').PortMapping[];
+    try {
+      ports = portsOf(ctx.root, container);
+    } catch (e) {
+      if (!isTugError(e, 'NOT_FOUND')) throw e;
+      // not running: docker prints nothing for a stopped container, an error for an unknown one
+      const { ContainerStore } = await import('../../runtime/store.js');
+      if (!ContainerStore.open(ctx.root).find(container)) throw new TugError('NOT_FOUND', `No such container: ${container}`, { hint: "See 'tug ps -a' for the containers there are." });
+      ports = [];
+    }
     const lines: Array<{ port: number; proto: string; text: string }> = [];
     for (const p of ports) {
       for (let i = 0; i < p.range; i++) {
