@@ -29,6 +29,36 @@ describe('container behaviour', { skip: !isRoot && 'needs root' }, () => {
     assert.match(out, /xterm/);
   });
 
+  it('sizes the TTY from the terminal and follows window-size changes', async () => {
+    // a real pty around `tug run -it` (python's pty module), resized with TIOCSWINSZ + SIGWINCH
+    const script = `
+import os, pty, sys, time, fcntl, termios, struct, signal, select
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+def size(r, c): fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', r, c, 0, 0))
+out = b''
+def read(sec):
+    global out
+    end = time.time() + sec
+    while time.time() < end:
+        if select.select([fd], [], [], 0.1)[0]:
+            try: out += os.read(fd, 4096)
+            except OSError: return
+size(30, 100); read(3)
+os.write(fd, b'stty size\\r'); read(1.5)
+size(50, 200); os.kill(pid, signal.SIGWINCH); read(1)
+os.write(fd, b'stty size\\r'); read(1.5)
+os.write(fd, b'exit 5\\r'); read(2)
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors='replace') + '\\nEXIT %d' % os.WEXITSTATUS(st))
+`;
+    const out = execFileSync('python3', ['-c', script, process.execPath, TUG_BIN, '--root', t.root, 'run', '-it', '--rm', '--network', 'none', 'busybox', 'sh'], { encoding: 'utf8', timeout: 30_000 });
+    assert.match(out, /30 100\r/);
+    assert.match(out, /50 200\r/);
+    assert.match(out, /EXIT 5$/);
+  });
+
   it('runs an init as PID 1 with --init, which reaps orphans', async () => {
     const r = await ok(['run', '--rm', '--init', '--network', 'none', 'busybox', 'sh', '-c', '(sleep 0.2 &); sleep 1; cat /proc/1/comm; ps -o stat | grep -c "^Z" || true']);
     assert.equal(r.stdout, 'docker-init\n0\n');
