@@ -9,6 +9,7 @@ import type { Command } from '../command.js';
 import { flag, type ParsedArgs } from '../args.js';
 import type { CliContext } from '../context.js';
 import { TugError } from '../../util/errors.js';
+import { parseReference } from '../../oci/reference.js';
 import { applyLayer } from '../../archive/apply.js';
 import { Progress, renderer } from '../../build/progress.js';
 import type { SecretSource, SshSource } from '../../build/steps/mounts.js';
@@ -210,6 +211,7 @@ async function runBuild(ctx: CliContext, args: ParsedArgs): Promise<number> {
   }
   const outputs = parseOutputs(args);
   const tags = flag.list(args, 'tag');
+  for (const t of tags) parseReference(t); // a bad -t is refused before anything is built, as docker does
   if (outputs.some((o) => o.push) && tags.length === 0) throw new TugError('INVALID_ARGUMENT', '--push needs an image name', { hint: 'name the image with -t registry/repo:tag' });
   const prepared = await prepareInputs(ctx, args);
   try {

@@ -156,6 +156,7 @@ function readEnvFile(path: string): string[] {
 }
 
 function envValue(e: string): string | undefined {
+  if (e.startsWith('=')) throw new TugError('INVALID_ARGUMENT', `invalid environment variable: ${e}`, { hint: 'use -e NAME=VALUE or -e NAME' });
   if (e.includes('=')) return e;
   const v = process.env[e];
   return v === undefined ? undefined : `${e}=${v}`;
@@ -175,7 +176,8 @@ export function toCreateRequest(p: ParsedArgs, positionals: string[], verb: 'run
   const mem = flag.str(p, 'memory');
   const swap = flag.str(p, 'memory-swap');
   const cpus = flag.str(p, 'cpus');
-  if (cpus !== undefined && !(Number(cpus) > 0)) throw new TugError('INVALID_ARGUMENT', `invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`, { hint: 'e.g. --cpus 1.5' });
+  // --cpus 0 means no limit, as in docker
+  if (cpus !== undefined && (cpus.trim() === '' || !(Number(cpus) >= 0))) throw new TugError('INVALID_ARGUMENT', `invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`, { hint: 'e.g. --cpus 1.5' });
   const memory = mem !== undefined ? parseBytes(mem, 'memory') : undefined;
   if (memory !== undefined && memory < 6 * 1024 * 1024) throw new TugError('INVALID_ARGUMENT', 'Minimum memory limit allowed is 6MB', { hint: 'use --memory 6m or more' });
   const memorySwap = swap === undefined ? undefined : swap === '-1' ? -1 : parseBytes(swap, 'memory-swap');
@@ -210,6 +212,7 @@ export function toCreateRequest(p: ParsedArgs, positionals: string[], verb: 'run
   health.timeoutNs = dur('health-timeout');
   health.startPeriodNs = dur('health-start-period');
   health.retries = flag.int(p, 'health-retries');
+  if (health.retries !== undefined && health.retries < 0) throw new TugError('INVALID_ARGUMENT', '--health-retries cannot be negative', { hint: 'e.g. --health-retries 3' });
   if (health.disable && hc !== undefined) throw new TugError('INVALID_ARGUMENT', '--no-healthcheck conflicts with --health-* options', { hint: 'give one or the other' });
   const runtime = flag.str(p, 'runtime') ?? 'crun';
   if (runtime !== 'crun' && runtime !== 'runc') throw new TugError('INVALID_ARGUMENT', `unknown or invalid runtime name: ${runtime}`, { hint: 'use --runtime crun or --runtime runc' });
@@ -240,7 +243,7 @@ export function toCreateRequest(p: ParsedArgs, positionals: string[], verb: 'run
     exposedPorts: netReq.expose,
     restartPolicy: parseRestart(flag.str(p, 'restart')),
     autoRemove: flag.bool(p, 'rm'),
-    resources: { memory, memorySwap, nanoCpus: cpus === undefined ? undefined : Math.round(Number(cpus) * 1e9), cpuShares: flag.int(p, 'cpu-shares'), pidsLimit: flag.int(p, 'pids-limit') },
+    resources: { memory, memorySwap, nanoCpus: cpus === undefined || Number(cpus) === 0 ? undefined : Math.round(Number(cpus) * 1e9), cpuShares: flag.int(p, 'cpu-shares'), pidsLimit: flag.int(p, 'pids-limit') },
     ulimits: flag.list(p, 'ulimit').map(parseUlimit),
     capAdd: flag.list(p, 'cap-add'),
     capDrop: flag.list(p, 'cap-drop'),
