@@ -93,6 +93,8 @@ interface Row {
   todo?: string;
   needsImage?: boolean;
   timeoutMs?: number;
+  /** For a todo row whose defect makes something: removed afterwards, so the leftover check judges the other rows. */
+  cleanup?: string[];
 }
 
 const SEE_HELP = (verb: string): RegExp => new RegExp(`^Hint: See 'tug ${canonical(verb)} --help'\\.$`);
@@ -105,12 +107,12 @@ const noSuchContainer = (code = 1): ErrorShape => ({ code, message: /^Error: No 
 const noSuchImage: ErrorShape = { code: 1, message: /^Error: No such image: nosuch-img(:latest)?$/ };
 const noSuchNetwork: ErrorShape = { code: 1, message: /^Error: network nosuch-net not found$/ };
 const noSuchVolume: ErrorShape = { code: 1, message: /^Error: (get nosuch-vol: )?no such volume:? (nosuch-vol)?/i };
-const NET_LIB_TODO = 'src/network/connect.ts answers "no running container … is attached to a network" for a container that does not exist; docker says "No such container: nosuch-ctr"';
+const NET_LIB_TODO = 'network connect/disconnect (src/network/connect.ts) answer "no running container … is attached to a network" for a container that does not exist; docker says "No such container: nosuch-ctr"';
 
 const objectRows: Row[] = [
   ...['attach', 'commit', 'diff', 'export', 'kill', 'logs', 'pause', 'restart', 'rm', 'start', 'stop', 'top',
     'unpause', 'update', 'wait', 'stats', 'container inspect'].map((v): Row => ({ args: [...words(v), 'nosuch-ctr'], want: noSuchContainer() })),
-  { args: ['port', 'nosuch-ctr'], want: noSuchContainer(), todo: NET_LIB_TODO },
+  { args: ['port', 'nosuch-ctr'], want: noSuchContainer() },
   { args: ['rename', 'nosuch-ctr', 'new-name'], want: noSuchContainer() },
   { args: ['exec', 'nosuch-ctr', 'true'], want: noSuchContainer(125) },
   { args: ['cp', 'nosuch-ctr:/etc/hostname', join(scratch, 'out')], want: noSuchContainer() },
@@ -142,6 +144,8 @@ const v1 = (message: RegExp): ErrorShape => ({ code: 1, message, hint: true });
 // An image that is not there: a bad value must be refused before the image is looked up.
 const RUN = ['run', '--pull', 'never'];
 const IMG = 'nosuch-img';
+const CREATE = ['create', '--pull', 'never'];
+const OK_IMG = ['bad-input/busybox:1', 'true'];
 
 const valueRows: Row[] = [
   { args: [...RUN, '--memory', 'abc', IMG], want: v125(/invalid argument "abc" for "(-m, )?--memory" flag: invalid size/) },
@@ -190,6 +194,37 @@ const valueRows: Row[] = [
   { args: ['builder', 'prune', '-f', '--keep-storage', 'abc'], want: v1(/invalid argument "abc" for "--keep-storage"/) },
   { args: ['ps', '--filter', 'bogus=1'], want: v1(/invalid filter 'bogus/) },
   { args: ['images', '--filter', 'bogus=1'], want: v1(/invalid filter 'bogus/) },
+  { args: [...RUN, '--cpus', '0', IMG], want: { code: 125, message: /No such image: nosuch-img|Unable to find image 'nosuch-img/ } }, // 0 = no limit, as in docker
+  { args: [...RUN, '-p', '80:80/bogus', IMG], want: v125(/invalid proto(col)?: bogus/) },
+  { args: [...RUN, '--restart', 'always', '--rm', IMG], want: v125(/conflicting options.*--restart.*--rm/i) },
+  { args: [...RUN, '--name', '../../x', IMG], want: v125(/Invalid container name \(\.\.\/\.\.\/x\)/) },
+  // checks docker's daemon makes on create: run against an image that exists, with `create` so nothing starts
+  { args: [...CREATE, '-e', '=x', ...OK_IMG], needsImage: true, want: v125(/invalid environment variable: =x/) },
+  { args: [...CREATE, '--health-retries', '-1', ...OK_IMG], needsImage: true, want: v125(/--health-retries cannot be negative/) },
+  { args: [...CREATE, '-w', 'relative', ...OK_IMG], needsImage: true, want: v125(/working directory 'relative' is invalid, it needs to be an absolute path/) },
+  { args: [...CREATE, '-v', '/tmp:relative', ...OK_IMG], needsImage: true, want: v125(/mount path must be absolute|invalid volume specification/) },
+  { args: [...CREATE, '--tmpfs', 'relative', ...OK_IMG], needsImage: true, want: v125(/mount path must be absolute/) },
+  { args: [...CREATE, '--mount', `type=bind,source=${MISSING},target=/x`, ...OK_IMG], needsImage: true, want: v125(/bind source path does not exist: \/nonexistent-tug-bad-input/) },
+  {
+    args: [...CREATE, '--name', 'bad-input-cpus', '--cpus', '100', ...OK_IMG], needsImage: true, want: v125(/Range of CPUs is from 0\.01 to/),
+    todo: 'runtime: create accepts more CPUs than the host has (docker: "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available", exit 125) and makes a container',
+    cleanup: ['rm', '-f', 'bad-input-cpus'],
+  },
+  { args: [...CREATE, '--network', 'nosuch-net', ...OK_IMG], needsImage: true, want: v125(/network nosuch-net not found/) },
+  { args: ['build', '-t', 'UPPER', ctxDir], want: { ...v1(/invalid (reference format|tag).*must be lowercase/), only: true } },
+  {
+    args: ['system', 'df', '--format', '{{.Nope}}'], want: { code: 1, message: /can't evaluate field Nope/ },
+    todo: 'src/cli/format.ts: as images --format, a missing field prints "<no value>" and exits 0',
+  },
+  { args: ['import', '--change', 'RUNN x', BUSYBOX_TAR, 'bad-input/changed:1'], needsImage: true, want: v1(/RUNN is not a valid change command/) },
+  { args: ['load', '-i', join(scratch, 'not-a-tar')], want: v1(/tar|archive/i) },
+  { args: ['save', '-o', `${MISSING}/x.tar`, 'bad-input/busybox:1'], needsImage: true, want: v1(/nonexistent-tug-bad-input/) },
+  { args: ['tag', 'bad-input/busybox:1', 'x:tag with space'], needsImage: true, want: v1(/invalid reference format: invalid tag/) },
+  { args: ['network', 'rm', 'bridge'], want: { code: 1, message: /bridge is a pre-defined network and cannot be removed/ } },
+  { args: ['network', 'create', '../x'], want: { code: 1, message: /invalid.*\.\.\/x/i } },
+  { args: ['volume', 'create', '../../escape'], want: v1(/"\.\.\/\.\.\/escape" includes invalid characters for a local volume name/) },
+  { args: ['cp', 'a', 'b'], want: v1(/must specify at least one container source/) },
+  { args: ['inspect', '--type', 'bogus', 'x'], want: v1(/"bogus" is not a valid value for --type/) },
   { args: ['--bogus-global'], want: { code: 1, message: /^Error: unknown flag: --bogus-global$/, hint: true, only: true } },
   { args: ['nosuchverb'], want: { code: 1, message: /unknown command|is not a tug command/, hint: true, only: true } },
 ];
@@ -200,6 +235,7 @@ before(async () => {
   mkdirSync(ctxDir);
   writeFileSync(join(ctxDir, 'Dockerfile'), 'FROM scratch\nCOPY a /a\n');
   writeFileSync(join(ctxDir, 'a'), 'a\n');
+  writeFileSync(join(scratch, 'not-a-tar'), 'not a tar\n');
   if (haveBusybox()) {
     const r = await tugIn(['import', BUSYBOX_TAR, 'bad-input/busybox:1']);
     assert.equal(r.code, 0, show(['import'], r));
@@ -266,7 +302,9 @@ describe('bad flag values are refused before anything starts', { concurrency: 4 
   for (const row of valueRows) {
     it(`tug ${row.args.join(' ')}`, row.todo ? { todo: row.todo } : {}, async (t) => {
       if (row.needsImage && !imported) return t.skip(`needs ${BUSYBOX_TAR} (scripts/make-base-images.sh)`);
-      assertCleanError(row.args, await tugIn(row.args, row.timeoutMs), row.want);
+      const r = await tugIn(row.args, row.timeoutMs);
+      if (row.cleanup) await tugIn(row.cleanup);
+      assertCleanError(row.args, r, row.want);
     });
   }
 });
@@ -299,6 +337,10 @@ test('a failed command leaves nothing behind: no mount, process, ingest file, co
   const vols = await tugIn(['volume', 'ls', '-q']);
   assert.equal(vols.code, 0, show(['volume', 'ls', '-q'], vols));
   assert.equal(vols.stdout, '', 'a refused command left a volume');
+  const imgs = await tugIn(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+  assert.equal(imgs.code, 0, show(['images'], imgs));
+  assert.deepEqual(imgs.stdout.split('\n').filter(Boolean), imported ? ['bad-input/busybox:1'] : [], 'a refused import, load, build or tag left an image');
+  assert.ok(!existsSync(`${MISSING}/x.tar`) && !existsSync(join(tmp.root, '..', 'escape')), 'a refused command wrote outside the root');
   const nets = await tugIn(['network', 'ls', '--format', '{{.Name}}']);
   assert.equal(nets.code, 0, show(['network', 'ls'], nets));
   assert.deepEqual(nets.stdout.trim().split('\n').sort(), ['bridge', 'host', 'none'], 'a refused network create left a network');
