@@ -131,8 +131,10 @@ export async function pullImage(root: string, reference: string | RemoteRef, opt
   const client = RegistryClient.for(ref.host, { ...opts, root });
   const store = ContentStore.open(root);
 
-  progress({ status: `${ref.digest ?? ref.tag}: Pulling from ${ref.path}` });
+  if (typeof reference === 'string' && !/[:@][^/]*$/.test(reference)) progress({ status: 'Using default tag: latest' });
   const { top, manifest, parsed } = await resolveManifest(client, ref, platform);
+  // docker prints this once the manifest is known, so a missing image shows only the error
+  progress({ status: `${ref.digest ?? ref.tag}: Pulling from ${ref.path}` });
 
   // a lease holds every blob this pull writes until the image record (a GC root) exists
   const db = sourcesDb(root);
