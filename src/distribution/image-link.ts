@@ -48,3 +48,15 @@ export function localImageFor(root: string, name: string, display: string): Loca
     throw e;
   }
 }
+
+/** Tags of a normalised repository that exist locally, sorted. */
+export function localTagsOf(root: string, repository: string): string[] {
+  const tags = new Set<string>();
+  for (const img of ImageService.open(root).list()) {
+    for (const n of img.names) {
+      const i = n.lastIndexOf(':');
+      if (n.slice(0, i) === repository) tags.add(n.slice(i + 1));
+    }
+  }
+  return [...tags].sort();
+}

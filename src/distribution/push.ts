@@ -6,7 +6,7 @@ import { isIndexType } from '../oci/mediatypes.js';
 import type { Descriptor, Digest, Index, Manifest } from '../oci/types.js';
 import { TugError } from '../util/errors.js';
 import { RegistryClient, type ClientOptions } from './client.js';
-import { localImageFor } from './image-link.js';
+import { localImageFor, localTagsOf } from './image-link.js';
 import { noProgress, type ProgressSink } from './progress.js';
 import { parseJson, runLimited, shortDigest } from './pull.js';
 import { pushBlobFrom, type PushBlobOutcome } from './push-blob.js';
@@ -94,4 +94,19 @@ export async function pushImage(root: string, reference: string | RemoteRef, opt
   const r = await pushManifest(client, root, ref.path, bytes, local.manifestMediaType, tag, opts);
   progress({ status: `${tag}: digest: ${r.digest} size: ${bytes.length}` });
   return { reference: canonical(ref), tag, digest: r.digest, size: bytes.length, blobs: r.blobs };
+}
+
+/** tug push -a: every local tag of the repository NAME names. */
+export async function pushAllTags(root: string, reference: string, opts: PushOptions = {}): Promise<PushResult[]> {
+  const ref = parseRemote(reference, false);
+  if (ref.tag !== undefined || ref.digest !== undefined) {
+    throw new TugError('INVALID_ARGUMENT', 'tag can\'t be used with --all-tags/-a', { hint: `push ${familiarRepository(ref.repository)} -a` });
+  }
+  const tags = localTagsOf(root, ref.repository);
+  if (tags.length === 0) {
+    throw new TugError('NOT_FOUND', `An image does not exist locally with the tag: ${familiarRepository(ref.repository)}`, { hint: 'tag an image into this repository first' });
+  }
+  const out: PushResult[] = [];
+  for (const tag of tags) out.push(await pushImage(root, { ...ref, tag }, opts));
+  return out;
 }

@@ -102,6 +102,25 @@ test('push and pull against docker-registry', { skip: !ready && 'needs docker-re
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), JSON.parse(skopeoRaw(`${H}/test/busybox:v1`).toString()));
     assert.match(r.stdout, /^ {3}"schemaVersion": 2,$/m);
+    const v = await tug(['manifest', 'inspect', '--verbose', `${H}/test/busybox:v1`], { root: src, env });
+    assert.equal(v.code, 0, v.stderr);
+    const doc = JSON.parse(v.stdout) as { Ref: string; Descriptor: { digest: string; size: number } };
+    assert.equal(doc.Ref, `${H}/test/busybox@${pushed.digest}`);
+    assert.equal(doc.Descriptor.digest, pushed.digest);
+    assert.equal(doc.Descriptor.size, pushed.size);
+  });
+
+  await t.test('push -a pushes every local tag of the repository', async () => {
+    const images = ImageService.open(src);
+    const img = images.resolve(`${H}/test/busybox:v1`);
+    images.tag(img, `${H}/all/bb:one`);
+    images.tag(img, `${H}/all/bb:two`);
+    const r = await tug(['push', '-a', `${H}/all/bb`], { root: src, env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^one: digest: sha256:[0-9a-f]{64} size: \d+$/m);
+    assert.match(r.stdout, /^two: digest: sha256:[0-9a-f]{64} size: \d+$/m);
+    const tags = JSON.parse(execFileSync('skopeo', ['list-tags', '--tls-verify=false', `docker://${H}/all/bb`]).toString()) as { Tags: string[] };
+    assert.deepEqual(tags.Tags.sort(), ['one', 'two']);
   });
 
   await t.test('-a pulls every tag', async () => {
