@@ -225,6 +225,20 @@ const valueRows: Row[] = [
   { args: ['volume', 'create', '../../escape'], want: v1(/"\.\.\/\.\.\/escape" includes invalid characters for a local volume name/) },
   { args: ['cp', 'a', 'b'], want: v1(/must specify at least one container source/) },
   { args: ['inspect', '--type', 'bogus', 'x'], want: v1(/"bogus" is not a valid value for --type/) },
+  {
+    args: ['ps', '-a', '--filter', 'status=bogus'], want: v1(/invalid filter 'status=bogus'|Unrecognised filter value for status: bogus/i),
+    todo: 'ps accepts an unknown status value and lists nothing (exit 0); docker refuses it: "invalid filter \'status=bogus\'" (valid: created, restarting, running, removing, paused, exited, dead)',
+  },
+  {
+    args: ['history', '--format', '{{.Nope}}', 'bad-input/busybox:1'], needsImage: true, want: { code: 1, message: /can't evaluate field Nope/ },
+    todo: 'src/cli/format.ts: as images --format, a missing field prints "<no value>" and exits 0',
+  },
+  { args: ['network', 'create', '--subnet', '10.77.0.0/24', '--ip-range', '11.0.0.0/24', 'bad-net'], want: { code: 1, message: /11\.0\.0\.0\/24/ } },
+  { args: ['network', 'create', '--subnet', '10.77.0.0/24', '--gateway', '10.78.0.1', 'bad-net'], want: { code: 1, message: /10\.78\.0\.1/ } },
+  { args: ['save', '--format', 'bogus', 'bad-input/busybox:1'], needsImage: true, want: v1(/format "bogus"/) },
+  // a registry that is not there (loopback port 1): a clear connection error, no trace
+  { args: ['pull', 'localhost:1/x'], want: v1(/connection refused/) },
+  { args: ['manifest', 'inspect', 'localhost:1/x'], want: v1(/connection refused/) },
   { args: ['--bogus-global'], want: { code: 1, message: /^Error: unknown flag: --bogus-global$/, hint: true, only: true } },
   { args: ['nosuchverb'], want: { code: 1, message: /unknown command|is not a tug command/, hint: true, only: true } },
 ];
