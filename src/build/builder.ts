@@ -117,6 +117,8 @@ export class Builder {
   private readonly cleanups: Array<() => Promise<void>> = [];
   private readonly exported: ExportedStep[] = [];
   private readonly cacheMountIds = new Set<string>();
+  /** Per-file digests of COPY sources, computed only for --explain and for recording a changed run. */
+  private readonly fileDetails = new Map<StepInputs, () => Record<string, string>>();
   /** Full step logs (steplog.ts): the step each RUN vertex runs, and its committed log. */
   private readonly vertexSteps = new Map<Vertex, { key: string; description: string }>();
   private readonly stepLogs = new Map<Vertex, { digest: Digest; size: number }>();
@@ -173,7 +175,9 @@ export class Builder {
       exportV.status(`writing image ${image.id} done`);
       for (const t of image.names) exportV.status(`naming to ${t} done`);
       exportV.done();
-      this.cache.recordRun(targetId, this.runSteps);
+      this.cache.recordRun(targetId, this.runSteps, () => {
+        for (const [step, files] of this.fileDetails) step.files = files();
+      });
       if (this.req.cacheExporter) {
         const exportV = progress.start('exporting cache');
         await this.req.cacheExporter.export(cacheSteps, [...this.cacheMountIds]);
@@ -359,9 +363,10 @@ export class Builder {
       }
       const vertex = this.req.progress.start(`${label(i + 2)} ${raw.original.replace(/\s+/g, ' ').trim()}`);
       try {
-        const step = await this.describe(inst, state, env, rs);
+        const { step, files } = await this.describe(inst, state, env, rs);
         const nextKey = stepKey(key, step);
         this.runSteps.push({ stage: prefix || 'default', index: i + 2, key: nextKey, step });
+        if (files) this.fileDetails.set(step, files);
         this.vertexSteps.set(vertex, { key: nextKey, description: `${label(i + 2)} ${raw.original.trim()}`.slice(0, 200) });
         const skipCache = this.req.noCache || (prefix !== '' && this.req.noCacheFilter.includes(prefix)) || (rs.name !== undefined && this.req.noCacheFilter.includes(rs.name));
         let hit = skipCache ? undefined : this.cache.get(nextKey);
@@ -383,7 +388,7 @@ export class Builder {
           vertex.cached();
           this.stepsCached++;
         } else {
-          const why = skipCache ? (this.req.noCache ? '--no-cache' : '--no-cache-filter') : explainMiss(step, prefix || 'default', i + 2, this.previous, parentMissed);
+          const why = skipCache ? (this.req.noCache ? '--no-cache' : '--no-cache-filter') : explainMiss(step, prefix || 'default', i + 2, this.previous, parentMissed, files);
           this.explanations.push(`${label(i + 2)} ${raw.original.trim()}: ${why}`);
           vertex.status(`cache miss: ${why}`);
           parentMissed = true;
@@ -410,7 +415,7 @@ export class Builder {
   }
 
   /** The cache-relevant description of a filesystem step: definition plus named content inputs. */
-  private async describe(inst: Instruction, state: StageState, env: StageEnv, rs: ResolvedStage): Promise<StepInputs> {
+  private async describe(inst: Instruction, state: StageState, env: StageEnv, rs: ResolvedStage): Promise<{ step: StepInputs; files?: () => Record<string, string> }> {
     const cc = state.config.config ?? {};
     const workdir = cc.WorkingDir || '/';
     switch (inst.kind) {
@@ -424,18 +429,19 @@ export class Builder {
           }
         }
         const runEnv = [...env.runEnv()].map(([k, v]) => `${k}=${v}`).sort();
-        return {
+        return { step: {
           definition: JSON.stringify({
             run: inst.command, json: inst.json, heredocs: inst.heredocs.map((h) => [h.name, h.data]), shell: cc.Shell ?? null, env: runEnv,
             user: cc.User ?? '', workdir, network: inst.network ?? this.req.network, security: inst.security ?? 'sandbox',
             mounts: inst.mounts.map((m) => ({ ...m })),
           }),
           inputs,
-        };
+        } };
       }
       case 'COPY':
       case 'ADD': {
         const inputs: Record<string, string> = {};
+        const fileRoots: string[] = [];
         const from = inst.kind === 'COPY' ? inst.from : undefined;
         if (from !== undefined) inputs[`stage:${from}`] = await this.sourceKey(from, rs);
         else {
@@ -445,24 +451,34 @@ export class Builder {
               inputs[`url:${src}`] = inst.checksum ?? `unpinned:${Date.now()}`; // unpinned URLs are always re-fetched
               continue;
             }
-            for (const rel of ctx.match(src)) for (const e of ctx.walkFrom(rel)) if (e.type !== 'dir') inputs[`file:${e.rel}`] = ctx.digest(e.rel);
-            for (const rel of ctx.match(src)) inputs[`tree:${rel}`] = ctx.digest(rel);
+            // the key takes each source's tree digest; per-file digests are only for --explain
+            for (const rel of ctx.match(src)) {
+              inputs[`tree:${rel}`] = ctx.digest(rel);
+              fileRoots.push(rel);
+            }
           }
         }
         if (inst.chown && /[^0-9:]/.test(inst.chown)) inputs['file:/etc/passwd'] = state.chainID ?? 'scratch'; // names resolve in the image
-        return {
+        return { step: {
           definition: JSON.stringify({
             kind: inst.kind, sources: inst.sources, dest: inst.dest, workdir, chown: inst.chown ?? null, chmod: inst.chmod ?? null, link: inst.link,
             exclude: inst.exclude, parents: inst.kind === 'COPY' ? inst.parents : false, inline: inst.inline.map((f) => [f.name, f.data]),
           }),
           inputs,
-        };
+        }, files: fileRoots.length ? () => this.filesUnder(fileRoots) : undefined };
       }
       case 'WORKDIR':
-        return { definition: `WORKDIR ${resolveWorkdir(cc.WorkingDir, inst.path)} user=${cc.User ?? ''}`, inputs: {} };
+        return { step: { definition: `WORKDIR ${resolveWorkdir(cc.WorkingDir, inst.path)} user=${cc.User ?? ''}`, inputs: {} } };
       default:
         throw new TugError('INTERNAL', `unexpected instruction ${inst.kind}`);
     }
+  }
+
+  private filesUnder(roots: string[]): Record<string, string> {
+    const ctx = this.context();
+    const out: Record<string, string> = {};
+    for (const rel of roots) for (const e of ctx.walkFrom(rel)) if (e.type !== 'dir') out[e.rel] = ctx.digest(e.rel);
+    return out;
   }
 
   /** The cache identity of a --from source: a stage's key, a named context's content, or an image id. */

@@ -84,10 +84,12 @@ export class BuildCache {
     return row ? (JSON.parse(row.steps) as RunStep[]) : undefined;
   }
 
-  recordRun(target: string, steps: RunStep[]): void {
+  /** Records a run unless it is the same as the last one; `complete` fills in details only when it is written. */
+  recordRun(target: string, steps: RunStep[], complete?: () => void): void {
     const keys = digestOf(steps.map((s) => s.key));
     const row = this.db.prepare('SELECT keys_digest AS k FROM build_runs WHERE target = ?').get(target) as { k: string | null } | undefined;
     if (row?.k === keys) return;
+    complete?.();
     writeTx(this.db, () => {
       this.db
         .prepare(

@@ -8,6 +8,8 @@ export interface StepInputs {
   definition: string;
   /** Named input digests: "file:src/main.go", "arg:VERSION", "base", "stage:builder", "mount:cache:/root/.cache"... */
   inputs: Record<string, string>;
+  /** Per-file digests behind `tree:` inputs: kept for --explain only, never part of the key. */
+  files?: Record<string, string>;
 }
 
 function canonical(value: unknown): string {

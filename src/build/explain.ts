@@ -29,7 +29,7 @@ function describeInput(name: string): string {
  * Why a step missed the cache, compared with the step at the same position
  * in the previous run. `parentMissed` means an earlier step already changed.
  */
-export function explainMiss(step: StepInputs, stage: string, index: number, previous: RunStep[] | undefined, parentMissed: boolean): string {
+export function explainMiss(step: StepInputs, stage: string, index: number, previous: RunStep[] | undefined, parentMissed: boolean, files?: () => Record<string, string>): string {
   if (!previous) return 'no previous build of this target';
   const old = previous.find((p) => p.stage === stage && p.index === index);
   if (!old) return 'new step (not in the previous build)';
@@ -45,8 +45,16 @@ export function explainMiss(step: StepInputs, stage: string, index: number, prev
     else changed.push(`${describeInput(name)} changed`);
   }
   // a directory's tree digest changes whenever a file in it does: name the files, not the tree
-  const files = changed.filter((c) => c.startsWith('file '));
-  if (files.length) changed.splice(0, changed.length, ...changed.filter((c) => !c.startsWith('tree:')));
+  if (changed.some((c) => c.startsWith('tree:')) && old.step.files && files) {
+    const now = files();
+    const then = old.step.files;
+    const fileChanges: string[] = [];
+    for (const f of [...new Set([...Object.keys(now), ...Object.keys(then)])].sort()) {
+      if (now[f] === then[f]) continue;
+      fileChanges.push(`file ${f} ${then[f] === undefined ? 'added' : now[f] === undefined ? 'removed' : 'changed'}`);
+    }
+    if (fileChanges.length) changed.splice(0, changed.length, ...changed.filter((c) => !c.startsWith('tree:')), ...fileChanges);
+  }
   if (changed.length) {
     const shown = changed.slice(0, 5).join(', ');
     return changed.length > 5 ? `${shown} and ${changed.length - 5} more` : shown;

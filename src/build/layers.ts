@@ -56,7 +56,9 @@ export async function finishWorkspace(
     const w = await content.writer();
     let d;
     try {
-      d = await writeLayer(snaps.diff(ws.key, { sourceDateEpoch: opts.sourceDateEpoch }), w.stream());
+      // Stored uncompressed (digest = diffID), as BuildKit inside dockerd keeps build layers:
+      // no gzip and one hash per step; registries and archives accept plain tar layers.
+      d = await writeLayer(snaps.diff(ws.key, { sourceDateEpoch: opts.sourceDateEpoch }), w.stream(), { compression: 'none' });
       await w.commit({ digest: d.digest, size: d.size });
     } catch (e) {
       await w.abort().catch(() => {});
@@ -64,7 +66,7 @@ export async function finishWorkspace(
     }
     const next = parentChain ? chainID([parentChain, d.diffID]) : d.diffID;
     if (!(await snaps.has(next))) await snaps.commit(ws.key, next, { diffID: d.diffID, size: d.uncompressedSize });
-    return { layer: { diffID: d.diffID, blob: { mediaType: MediaType.OciLayerGzip, digest: d.digest, size: d.size } }, chainID: next, size: d.size };
+    return { layer: { diffID: d.diffID, blob: { mediaType: MediaType.OciLayer, digest: d.digest, size: d.size } }, chainID: next, size: d.size };
   } finally {
     await discardWorkspace(snaps, ws);
   }
