@@ -343,6 +343,7 @@ test('a failed command leaves nothing behind: no mount, process, ingest file, co
     if (cmdline.includes(tmp.root) || cmdline.includes(runRoot)) strays.push(`${pid}: ${cmdline}`);
   }
   assert.deepEqual(strays, [], 'processes (conmon, crun, tug) still running for the sweep\'s root');
+  assert.deepEqual(readdirSync(runRoot, { recursive: true }), [], 'runtime state (temp dirs, bundles) left in the run root');
   const ingest = join(tmp.root, 'ingest');
   if (existsSync(ingest)) assert.deepEqual(readdirSync(ingest), [], 'half-written blobs left in ingest/');
   const ps = await tugIn(['ps', '-a', '-q']);
