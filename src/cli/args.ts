@@ -32,10 +32,14 @@ export interface ParsedArgs {
   help: boolean;
 }
 
-function usageError(spec: CommandSpec, message: string): TugError {
-  return new TugError('INVALID_ARGUMENT', message, {
-    hint: `See 'tug ${spec.name} --help'.`,
-  });
+// docker's CLI exits 125 for any flag error, on every verb (cobra's FlagErrorFunc
+// returns a StatusError with 125), and 1 for a wrong number of arguments.
+function flagError(spec: CommandSpec, message: string): TugError {
+  return new TugError('INVALID_ARGUMENT', message, { hint: `See 'tug ${spec.name} --help'.`, exitCode: 125 });
+}
+
+function argCountError(spec: CommandSpec, message: string): TugError {
+  return new TugError('INVALID_ARGUMENT', message, { hint: `See 'tug ${spec.name} --help'.`, exitCode: 1 });
 }
 
 export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
@@ -50,13 +54,13 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
     if (f.type === 'bool') {
       if (raw === undefined || raw === 'true') flags.set(f.name, true);
       else if (raw === 'false') flags.set(f.name, false);
-      else throw usageError(spec, `invalid argument "${raw}" for "${shown}" flag: expected true or false`);
+      else throw flagError(spec, `invalid argument "${raw}" for "${shown}" flag: expected true or false`);
       return;
     }
     const value = raw ?? next();
-    if (value === undefined) throw usageError(spec, `flag needs an argument: ${shown}`);
+    if (value === undefined) throw flagError(spec, `flag needs an argument: ${shown}`);
     if (f.type === 'int') {
-      if (!/^-?\d+$/.test(value)) throw usageError(spec, `invalid argument "${value}" for "${shown}" flag: not an integer`);
+      if (!/^-?\d+$/.test(value)) throw flagError(spec, `invalid argument "${value}" for "${shown}" flag: not an integer`);
       flags.set(f.name, Number(value));
     } else if (f.type === 'list') {
       const prev = flags.get(f.name);
@@ -80,7 +84,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
       const eq = a.indexOf('=');
       const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
       const f = byLong.get(name);
-      if (!f) throw usageError(spec, `unknown flag: --${name}`);
+      if (!f) throw flagError(spec, `unknown flag: --${name}`);
       set(f, eq < 0 ? undefined : a.slice(eq + 1), next, `--${name}`);
       continue;
     }
@@ -89,7 +93,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
       for (let j = 1; j < a.length; j++) {
         const c = a[j];
         const f = byShort.get(c);
-        if (!f) throw usageError(spec, `unknown shorthand flag: '${c}' in ${a}`);
+        if (!f) throw flagError(spec, `unknown shorthand flag: '${c}' in ${a}`);
         if (f.type === 'bool') {
           set(f, undefined, next, `-${c}`);
           continue;
@@ -109,10 +113,10 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
   }
   if (!help) {
     if (spec.minArgs !== undefined && positionals.length < spec.minArgs) {
-      throw usageError(spec, `"tug ${spec.name}" requires ${spec.minArgs === 1 ? 'at least 1 argument' : `at least ${spec.minArgs} arguments`}`);
+      throw argCountError(spec, `"tug ${spec.name}" requires ${spec.minArgs === 1 ? 'at least 1 argument' : `at least ${spec.minArgs} arguments`}`);
     }
     if (spec.maxArgs !== undefined && positionals.length > spec.maxArgs) {
-      throw usageError(spec, `"tug ${spec.name}" accepts ${spec.maxArgs === 0 ? 'no arguments' : `at most ${spec.maxArgs} argument${spec.maxArgs === 1 ? '' : 's'}`}`);
+      throw argCountError(spec, `"tug ${spec.name}" accepts ${spec.maxArgs === 0 ? 'no arguments' : `at most ${spec.maxArgs} argument${spec.maxArgs === 1 ? '' : 's'}`}`);
     }
   }
   for (const f of spec.flags) if (f.default !== undefined && !flags.has(f.name)) flags.set(f.name, f.default);

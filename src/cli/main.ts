@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<void> {
         process.stdout.write(globalHelp());
         return exit(0);
       } else if (a.startsWith('-')) {
-        throw new TugError('INVALID_ARGUMENT', `unknown flag: ${a}`, { hint: "See 'tug --help'." });
+        throw new TugError('INVALID_ARGUMENT', `unknown flag: ${a}`, { hint: "See 'tug --help'.", exitCode: 125 });
       } else break;
     }
     const rest = argv.slice(i);

@@ -23,7 +23,6 @@ describe('tug registry serve: bad flags', () => {
         [['--gc-interval', 'soon'], /^Error: invalid duration "soon" for --gc-interval/],
         [['--log-level', 'loud'], /^Error: invalid --log-level "loud"/],
         [['--access', '/x'], /^Error: --access and --auth need --htpasswd/],
-        [['--bogus'], /^Error: unknown flag: --bogus/],
       ];
       for (const [args, want] of cases) {
         const r = await tug(['registry', 'serve', ...args], { root: tmp.root, timeoutMs: 20_000 });
@@ -31,6 +30,10 @@ describe('tug registry serve: bad flags', () => {
         assert.match(r.stderr, want, args.join(' '));
         assert.doesNotMatch(r.stderr, /\n\s+at |internal error/, args.join(' '));
       }
+      // a flag error exits 125 on every verb, as docker's CLI (cobra's FlagErrorFunc)
+      const bogus = await tug(['registry', 'serve', '--bogus'], { root: tmp.root, timeoutMs: 20_000 });
+      assert.equal(bogus.code, 125);
+      assert.match(bogus.stderr, /^Error: unknown flag: --bogus/);
     } finally {
       tmp.cleanup();
     }

@@ -165,7 +165,8 @@ function envValue(e: string): string | undefined {
 export function toCreateRequest(p: ParsedArgs, positionals: string[], verb: 'run' | 'create' = 'run'): CreateRequest {
   const rootfs = flag.str(p, 'rootfs');
   const [image, ...cmd] = rootfs ? ['', ...positionals] : positionals;
-  if (!rootfs && !image) throw new TugError('INVALID_ARGUMENT', `"tug ${verb}" requires at least 1 argument`, { hint: `See 'tug ${verb} --help'.` });
+  // docker: a wrong argument count is a plain error, exit 1 even for run/create
+  if (!rootfs && !image) throw new TugError('INVALID_ARGUMENT', `"tug ${verb}" requires at least 1 argument`, { hint: `See 'tug ${verb} --help'.`, exitCode: 1 });
   const env = [...flag.list(p, 'env-file').flatMap(readEnvFile), ...flag.list(p, 'env')].map(envValue).filter((e): e is string => e !== undefined);
   const labels: Record<string, string> = {};
   for (const lb of flag.list(p, 'label')) {
