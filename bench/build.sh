@@ -21,7 +21,7 @@ mkdir -p "$RESULTS"
 
 (cd "$HERE" && npm run -s build)
 TUG_ROOT=${TUG_BENCH_ROOT:-/var/tmp/tug-bench-build-root}
-TUG="node $HERE/bin/tug.js --root $TUG_ROOT"
+TUG="node -- $HERE/bin/tug.js --root $TUG_ROOT"
 rm -rf "$TUG_ROOT"
 $TUG import --change 'CMD ["sh"]' "$BUSYBOX_TAR" busybox:latest >/dev/null
 

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${TUG_BASE_CACHE:-/var/cache/tug}
-TUG=(node "$PWD/bin/tug.js")
+TUG=(node -- "$PWD/bin/tug.js")
 PATH_ENV='PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 import_one() { # name tarball cmd

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TUG_ROOT=${TUG_ROOT:-/var/lib/tug}
-TUG=(node "$PWD/bin/tug.js")
+TUG=(node -- "$PWD/bin/tug.js")
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 WORK=$(mktemp -d /var/tmp/tug-main-job.XXXXXX)
 REG_PID=

@@ -47,7 +47,7 @@ export interface TugOptions {
 export function tug(args: string[], opts: TugOptions = {}): Promise<TugResult> {
   const argv = opts.root ? ['--root', opts.root, ...args] : args;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [TUG_BIN, ...argv], {
+    const child = spawn(process.execPath, ["--", TUG_BIN, ...argv], {
       cwd: opts.cwd,
       env: { ...process.env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

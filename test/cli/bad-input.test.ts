@@ -161,7 +161,6 @@ const valueRows: Row[] = [
   {
     args: [...RUN, '--env-file', MISSING, IMG],
     want: v125(/open \/nonexistent-tug-bad-input: no such file or directory/),
-    todo: 'Node 20 scans the whole argv for --env-file and exits 9 with "node: /nonexistent…: not found" before tug runs; fix: start node with `--` before the script (bin/tug.js shebang `#!/usr/bin/env -S node --`, and test/helpers.ts)',
   },
   { args: ['create', '--pull', 'never', '--memory', 'abc', IMG], want: v125(/invalid argument "abc" for "(-m, )?--memory" flag/) },
   { args: ['build', '--progress', 'bogus', ctxDir], want: v1(/progress.*"bogus"|"bogus".*progress/) },
