@@ -108,6 +108,7 @@ export async function runContainer(io: CliIo, req: CreateRequest, f: RunFlags): 
   try {
     if (f.detach) {
       await startContainer(svc, rec);
+      trace('detached: started');
       io.stdout.write(rec.id + '\n');
       return 0;
     }
