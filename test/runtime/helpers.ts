@@ -7,11 +7,9 @@ import { BUSYBOX_TAR, tempRoot, tug, type TempRoot } from '../helpers.js';
 
 export const RUNTIMES = (process.env.TUG_TEST_RUNTIMES ?? 'crun,runc').split(',');
 
-let rootfs: string | undefined;
-/** A busybox rootfs directory extracted once per test process. */
-export function busyboxRootfs(): string {
-  if (rootfs) return rootfs;
-  rootfs = '/var/tmp/tug-test-busybox-rootfs';
+/** A busybox rootfs directory extracted under dir (a test's temp root, removed with it). */
+export function busyboxRootfs(dir: string): string {
+  const rootfs = join(dir, 'busybox-rootfs');
   if (!existsSync(join(rootfs, 'bin', 'busybox'))) {
     mkdirSync(rootfs, { recursive: true });
     execFileSync('tar', ['-xf', BUSYBOX_TAR, '-C', rootfs]);

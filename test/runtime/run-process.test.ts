@@ -10,7 +10,7 @@ describe('runProcess', { skip: !isRoot && 'needs root' }, () => {
   const t = tempRoot('tug-rp-');
   const runRoot = `${t.root}/run`;
   after(() => t.cleanup());
-  const base = () => ({ root: t.root, runRoot, rootfs: busyboxRootfs(), network: 'none' as const });
+  const base = () => ({ root: t.root, runRoot, rootfs: busyboxRootfs(t.root), network: 'none' as const });
 
   it('returns the exit code and the combined output, as the given user and cwd', async () => {
     const r = await runProcess({ ...base(), args: ['sh', '-c', 'echo out; echo err >&2; id -u; pwd; exit 4'], user: '1000:1000', cwd: '/tmp', env: ['A=1'] });
