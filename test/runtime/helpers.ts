@@ -1,7 +1,8 @@
 // Shared by the runtime suites: a busybox rootfs, a throwaway state root, and
 // leak checks (mounts, conmon processes, cgroup dirs, container records).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { runRootFor } from '../../src/cli/context.js';
 import { join } from 'node:path';
 import { BUSYBOX_TAR, tempRoot, tug, type TempRoot } from '../helpers.js';
 
@@ -80,6 +81,7 @@ export function runtimeRoot(): TempRoot & { done(): Promise<void> } {
         } catch { /* gone */ }
       }
       t.cleanup();
+      rmSync(runRootFor(t.root, {}), { recursive: true, force: true });
     },
   };
 }

@@ -9,7 +9,7 @@ import { busyboxRootfs, conmonsFor } from './helpers.js';
 describe('runProcess', { skip: !isRoot && 'needs root' }, () => {
   const t = tempRoot('tug-rp-');
   const runRoot = `${t.root}/run`;
-  after(() => t.cleanup());
+  after(() => t.cleanup()); // runRoot lives under t.root
   const base = () => ({ root: t.root, runRoot, rootfs: busyboxRootfs(t.root), network: 'none' as const });
 
   it('returns the exit code and the combined output, as the given user and cwd', async () => {
