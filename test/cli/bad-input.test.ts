@@ -158,6 +158,7 @@ const valueRows: Row[] = [
   { args: [...RUN, '--stop-timeout', 'x', IMG], want: v125(/invalid argument "x" for "--stop-timeout" flag/) },
   { args: [...RUN, '--health-interval', 'zz', IMG], want: v125(/invalid argument "zz" for "--health-interval" flag: time: invalid duration "zz"/) },
   { args: [...RUN, '--pull', 'bogus', IMG], want: v125(/invalid pull option: 'bogus'/) },
+  { args: [...RUN, '--log-opt', 'max-file=3', IMG], want: v125(/--log-opt max-file=3 is not supported yet/) },
   {
     args: [...RUN, '--env-file', MISSING, IMG],
     want: v125(/open \/nonexistent-tug-bad-input: no such file or directory/),

@@ -201,6 +201,8 @@ export function toCreateRequest(p: ParsedArgs, positionals: string[], verb: 'run
     if (k === 'max-size') logMaxSize = parseBytes(v, 'log-opt');
     else if (k === 'max-file') {
       if (!/^\d+$/.test(v) || Number(v) < 1) throw new TugError('INVALID_ARGUMENT', `invalid value for max-file: ${v}`, { hint: 'a positive integer' });
+      // conmon keeps one log file and truncates it at max-size: docker's max-file=1 behaviour
+      if (Number(v) > 1) throw new TugError('UNSUPPORTED', `--log-opt max-file=${v} is not supported yet`, { hint: 'tug keeps one log file, truncated at max-size (max-file=1)' });
       logMaxFile = Number(v);
     } else throw new TugError('INVALID_ARGUMENT', `unknown log opt '${k}' for k8s-file log driver`, { hint: 'supported: max-size, max-file' });
   }
