@@ -3,6 +3,7 @@
 // give each container an active snapshot on top of the image's top layer.
 import type { Readable } from 'node:stream';
 import { ImageService } from '../image/service.js';
+import { unpackImage } from '../image/unpack.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
 import { mountSpec } from '../snapshot/mounts.js';
 import { TugError } from '../util/errors.js';
@@ -29,13 +30,7 @@ export async function openImageSource(root: string): Promise<ImageSource> {
 
   /** Unpacks the image's layers (once; shared by all containers); returns the top chainID. */
   async function unpack(imageId: string): Promise<string | null> {
-    const rec = img().resolve(imageId);
-    let parent: string | null = null;
-    for (const l of rec.layers) {
-      if (!(await snap().has(l.chainID))) await snap().unpack(l.chainID, parent, await img().content.open(l.digest));
-      parent = l.chainID;
-    }
-    return parent;
+    return unpackImage(img(), snap(), img().resolve(imageId));
   }
 
   /** The init layer for (image top, paths): shared by all containers with the same ones. */
