@@ -2,6 +2,7 @@
 // line per layer, redrawn in place with a bar; otherwise only status changes,
 // one plain line each ("5cc84ad355aa: Pull complete"). The engine emits
 // events and never prints.
+import { humanSizeWithPrecision } from '../util/units.js';
 
 export interface ProgressEvent {
   /** Short layer id (12 hex) or undefined for a free-standing line. */
@@ -16,16 +17,7 @@ export type ProgressSink = (e: ProgressEvent) => void;
 export const noProgress: ProgressSink = () => {};
 
 /** Docker's HumanSize: decimal units, 4 significant digits ("2.155MB", "30.15kB"). */
-export function humanSize(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Number(v.toPrecision(4))}${units[i]}`;
-}
+export const humanSize = (n: number): string => humanSizeWithPrecision(n, 4);
 
 export function progressBar(current: number, total: number): string {
   const width = 50;

@@ -1,18 +1,7 @@
 // Sizes and ages as docker prints them (go-units): decimal units with three
 // significant digits, "About an hour ago", "2 weeks ago", ...
 
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  // %.4g, then trimmed: go-units HumanSizeWithPrecision(size, 3)
-  const s = Number(v.toPrecision(3)).toString();
-  return `${s}${units[i]}`;
-}
+export { humanSize } from '../util/units.js';
 
 /** go-units HumanDuration. */
 export function humanDuration(ms: number): string {

@@ -5,17 +5,10 @@ import { containerRootfs } from './create.js';
 import { imageSource } from './imagesource.js';
 import type { ContainerService } from './service.js';
 import type { ContainerRecord } from './types.js';
+import { humanSize } from '../util/units.js';
 
-export function humanSize(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : Number(v.toPrecision(3))}${units[i]}`;
-}
+export { humanSize };
+
 
 export async function writableSize(svc: ContainerService, rec: ContainerRecord): Promise<string> {
   if (!rec.config.snapshotKey) return '0B';
