@@ -10,6 +10,7 @@ import { networkFlags, networkRequest } from './network-run-flags.js';
 import { ulimitNames } from '../../runtime/spec.js';
 import type { MountSpec, RestartPolicy, Ulimit } from '../../runtime/types.js';
 import { parseBytes, parseDuration } from '../../runtime/units.js';
+import { availableParallelism } from 'node:os';
 
 const s = (name: string, short?: string, description?: string): FlagSpec => ({ name, short, type: 'string', description });
 const l = (name: string, short?: string, description?: string): FlagSpec => ({ name, short, type: 'list', description });
@@ -179,6 +180,10 @@ export function toCreateRequest(p: ParsedArgs, positionals: string[], verb: 'run
   const cpus = flag.str(p, 'cpus');
   // --cpus 0 means no limit, as in docker
   if (cpus !== undefined && (cpus.trim() === '' || !(Number(cpus) >= 0))) throw new TugError('INVALID_ARGUMENT', `invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`, { hint: 'e.g. --cpus 1.5' });
+  const ncpu = availableParallelism();
+  if (cpus !== undefined && Number(cpus) !== 0 && (Number(cpus) < 0.01 || Number(cpus) > ncpu)) {
+    throw new TugError('INVALID_ARGUMENT', `Range of CPUs is from 0.01 to ${ncpu.toFixed(2)}, as there are only ${ncpu} CPUs available`, { hint: `give --cpus between 0.01 and ${ncpu}` });
+  }
   const memory = mem !== undefined ? parseBytes(mem, 'memory') : undefined;
   if (memory !== undefined && memory < 6 * 1024 * 1024) throw new TugError('INVALID_ARGUMENT', 'Minimum memory limit allowed is 6MB', { hint: 'use --memory 6m or more' });
   const memorySwap = swap === undefined ? undefined : swap === '-1' ? -1 : parseBytes(swap, 'memory-swap');

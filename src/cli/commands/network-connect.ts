@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { flag } from '../args.js';
+import { TugError } from '../../util/errors.js';
 
 const command: Command = {
   spec: {
@@ -14,6 +15,9 @@ const command: Command = {
   async run(ctx, args) {
     const { connect } = await import('../../network/connect.js');
     const [network, container] = args.positionals;
+    // docker names a missing container before anything about networks
+    const { findContainer } = await import('../../runtime/inspect.js');
+    if (!findContainer(ctx.root, ctx.runRoot, container)) throw new TugError('NOT_FOUND', `No such container: ${container}`, { hint: "see 'tug ps -a' for the containers you have" });
     await connect({ root: ctx.root, runRoot: ctx.runRoot, network, container, aliases: flag.list(args, 'alias'), ip: flag.str(args, 'ip') });
     return 0;
   },

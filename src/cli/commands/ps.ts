@@ -35,6 +35,8 @@ const command: Command = {
     const known = ['id', 'name', 'label', 'status', 'exited', 'ancestor', 'health', 'volume'];
     for (const [k] of filters) if (!known.includes(k)) throw new TugError('INVALID_ARGUMENT', `invalid filter '${k}'`, { hint: `supported: ${known.join(', ')}` });
     const byKey = (k: string): string[] => filters.filter(([fk]) => fk === k).map(([, v]) => v);
+    const statuses = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+    for (const v of byKey('status')) if (!statuses.includes(v)) throw new TugError('INVALID_ARGUMENT', `invalid filter 'status=${v}'`, { hint: `status is one of ${statuses.join(', ')}` });
     const match = (vals: string[], pred: (v: string) => boolean): boolean => vals.length === 0 || vals.some(pred);
     const hasStatusFilter = byKey('status').length > 0 || byKey('exited').length > 0;
     recs = recs.filter((r) => {
