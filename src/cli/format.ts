@@ -249,7 +249,12 @@ const functions: Record<string, (...a: Value[]) => Value> = {
 
 // ---------- executing ----------
 
-interface Scope { dot: Value; vars: Map<string, Value> }
+interface Scope {
+  dot: Value;
+  vars: Map<string, Value>;
+  /** Listing rows are Go structs in docker: an unknown top-level field is an error, not "<no value>". */
+  strictFields?: boolean;
+}
 
 function fieldOf(base: Value, path: string[]): Value {
   let v = base;
@@ -270,7 +275,12 @@ function evalArg(a: Arg, s: Scope, format: string): Value {
       return f();
     }
     case 'field': {
-      if (a.base === 'dot') return fieldOf(s.dot, a.path);
+      if (a.base === 'dot') {
+        if (s.strictFields && a.path.length && s.dot && typeof s.dot === 'object' && !(a.path[0] in (s.dot as object))) {
+          throw templateError(format, `can't evaluate field ${a.path[0]}`);
+        }
+        return fieldOf(s.dot, a.path);
+      }
       if (!s.vars.has(a.base)) throw templateError(format, `undefined variable "${a.base}"`);
       return fieldOf(s.vars.get(a.base), a.path);
     }
@@ -338,14 +348,14 @@ export interface Template {
   render(data: Value): string;
 }
 
-export function compileTemplate(format: string): Template {
+export function compileTemplate(format: string, opts: { strictFields?: boolean } = {}): Template {
   // docker turns the two-character sequences \t and \n into real ones
   const source = format.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   const nodes = parseTemplate(source);
   return {
     render(data: Value): string {
       const out: string[] = [];
-      exec(nodes, { dot: data, vars: new Map([['$', data]]) }, out, format);
+      exec(nodes, { dot: data, vars: new Map([['$', data]]), strictFields: opts.strictFields }, out, format);
       return out.join('');
     },
   };
@@ -376,7 +386,7 @@ export function formatRows<T>(format: string, rows: T[], opts: FormatOptions<T>)
   if (format === 'json') return rows.map((r) => `${goJson(opts.json ? opts.json(r) : r)}\n`).join('');
   const isTable = format.startsWith('table');
   const body = isTable ? format.slice('table'.length).trim() || '{{json .}}' : format;
-  const tpl = compileTemplate(body);
+  const tpl = compileTemplate(body, { strictFields: true });
   const lines = rows.map((r) => tpl.render(r));
   if (!isTable) return lines.map((l) => `${l}\n`).join('');
   const header = compileTemplate(body).render(new Proxy({}, { get: (_t, k) => (typeof k === 'string' ? opts.headers[k] ?? k.toUpperCase() : undefined) }));
