@@ -4,6 +4,7 @@ import { helpText, parseArgs } from './args.js';
 import { DEFAULT_ROOT, runRootFor, type CliContext } from './context.js';
 import { summaries, verbs } from './verbs.js';
 import { TugError } from '../util/errors.js';
+import { printError } from './report.js';
 
 function globalHelp(): string {
   const lines = ['Usage:  tug [OPTIONS] COMMAND', '', 'A daemonless, Docker-compatible container engine', '', 'Options:',
@@ -16,15 +17,6 @@ function globalHelp(): string {
   return lines.join('\n') + '\n';
 }
 
-function printError(ctx: Pick<CliContext, 'stderr'>, e: unknown): void {
-  if (e instanceof TugError) {
-    ctx.stderr.write(`Error: ${e.message}\n`);
-    if (e.hint) ctx.stderr.write(`Hint: ${e.hint}\n`);
-  } else {
-    // Not a user error: a bug in tug. Show everything.
-    ctx.stderr.write(`tug: internal error (this is a bug): ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
-  }
-}
 
 async function exit(code: number): Promise<never> {
   await new Promise<void>((r) => process.stdout.write('', () => r()));
@@ -91,12 +83,12 @@ export async function main(argv: string[]): Promise<void> {
       }
       code = await command.run(ctx, parsed);
     } catch (e) {
-      printError(ctx, e);
+      printError(ctx.stderr, e);
       code = e instanceof TugError && e.exitCode !== undefined ? e.exitCode : command.failExitCode ?? 1;
     }
     return exit(code);
   } catch (e) {
-    printError(base, e);
+    printError(base.stderr, e);
     return exit(e instanceof TugError && e.exitCode !== undefined ? e.exitCode : 1);
   }
 }

@@ -6,36 +6,36 @@ import { existsSync } from 'node:fs';
 
 type Report = { getReport: (...a: unknown[]) => unknown };
 
-export async function withCheapLibcProbe<T>(load: () => Promise<T> | T): Promise<T> {
+/** Swaps in the cheap answer; returns how to put the real function back (or undefined if not swapped). */
+function swapProbe(): (() => void) | undefined {
   const report = process.report as unknown as Report | undefined;
   const musl = existsSync('/lib/ld-musl-x86_64.so.1') || existsSync('/lib/ld-musl-aarch64.so.1');
-  if (!report || musl) return load();
+  if (!report || musl) return undefined;
   const real = report.getReport;
   try {
     report.getReport = () => ({ header: { glibcVersionRuntime: 'glibc' } });
   } catch {
-    return load();
+    return undefined;
   }
+  return () => {
+    report.getReport = real;
+  };
+}
+
+export async function withCheapLibcProbe<T>(load: () => Promise<T> | T): Promise<T> {
+  const restore = swapProbe();
   try {
     return await load();
   } finally {
-    report.getReport = real;
+    restore?.();
   }
 }
 
 export function withCheapLibcProbeSync<T>(load: () => T): T {
-  const report = process.report as unknown as Report | undefined;
-  const musl = existsSync('/lib/ld-musl-x86_64.so.1') || existsSync('/lib/ld-musl-aarch64.so.1');
-  if (!report || musl) return load();
-  const real = report.getReport;
-  try {
-    report.getReport = () => ({ header: { glibcVersionRuntime: 'glibc' } });
-  } catch {
-    return load();
-  }
+  const restore = swapProbe();
   try {
     return load();
   } finally {
-    report.getReport = real;
+    restore?.();
   }
 }

@@ -3,6 +3,7 @@
 import type { CliContext } from '../context.js';
 import type { ContainerService } from '../../runtime/service.js';
 import type { ContainerRecord } from '../../runtime/types.js';
+import { printError } from '../report.js';
 
 export async function eachContainer(ctx: CliContext, refs: string[], fn: (svc: ContainerService, rec: ContainerRecord) => Promise<void> | void): Promise<number> {
   const { ContainerService } = await import('../../runtime/service.js');
@@ -14,8 +15,7 @@ export async function eachContainer(ctx: CliContext, refs: string[], fn: (svc: C
       ctx.stdout.write(ref + '\n');
     } catch (e) {
       failed = true;
-      const te = e as { message: string; hint?: string };
-      ctx.stderr.write(`Error: ${te.message}\n${te.hint ? `Hint: ${te.hint}\n` : ''}`);
+      printError(ctx.stderr, e);
     }
   }
   return failed ? 1 : 0;

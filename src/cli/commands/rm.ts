@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { flag } from '../args.js';
+import { printError } from '../report.js';
 
 const command: Command = {
   spec: {
@@ -20,8 +21,7 @@ const command: Command = {
         ctx.stdout.write(ref + '\n');
       } catch (e) {
         failed = true;
-        const te = e as { message: string; hint?: string };
-        ctx.stderr.write(`Error: ${te.message}\n${te.hint ? `Hint: ${te.hint}\n` : ''}`);
+        printError(ctx.stderr, e);
       }
     }
     return failed ? 1 : 0;
