@@ -59,6 +59,44 @@ sys.stdout.write(out.decode(errors='replace') + '\\nEXIT %d' % os.WEXITSTATUS(st
     assert.match(out, /EXIT 5$/);
   });
 
+  it('attach leaves a running container with the detach keys (ctrl-p ctrl-q), as docker', async () => {
+    await ok(['run', '-dit', '--name', 'detachme', '--network', 'none', 'busybox', 'sh']);
+    // a real pty around `tug attach` (python's pty module): type a command, then the detach sequence
+    const script = `
+import os, pty, sys, time, select
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b''
+def read(sec):
+    global out
+    end = time.time() + sec
+    while time.time() < end:
+        if select.select([fd], [], [], 0.1)[0]:
+            try: out += os.read(fd, 4096)
+            except OSError: return
+read(2)
+os.write(fd, b'echo attached-$((40+2))\\r'); read(1.5)
+os.write(fd, b'\\x10\\x11'); read(3)
+done, st = os.waitpid(pid, os.WNOHANG)
+sys.stdout.write(out.decode(errors='replace') + '\\nDETACHED %s' % ('yes' if done else 'no'))
+`;
+    const out = execFileSync('python3', ['-c', script, process.execPath, TUG_BIN, '--root', t.root, 'attach', 'detachme'], { encoding: 'utf8', timeout: 30_000 });
+    assert.match(out, /attached-42/, 'the attached shell ran the command');
+    assert.match(out, /DETACHED yes$/, 'attach ended on the detach keys');
+    const running = await ok(['inspect', '--format', '{{.State.Running}}', 'detachme']);
+    assert.equal(running.stdout.trim(), 'true', 'the container keeps running');
+    await ok(['rm', '-f', 'detachme']);
+  });
+
+  it('maps a host device with --device host:container', async () => {
+    const r = await ok(['run', '--rm', '--network', 'none', '--device', '/dev/zero:/dev/myzero', 'busybox', 'sh', '-c', 'test -c /dev/myzero && head -c 4 /dev/myzero | wc -c']);
+    assert.equal(r.stdout.trim(), '4');
+    const missing = await tug(['run', '--rm', '--network', 'none', '--device', '/dev/nosuch-device', 'busybox', 'true'], { root: t.root });
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /error gathering device information while adding custom device "\/dev\/nosuch-device"/);
+  });
+
   it('runs an init as PID 1 with --init, which reaps orphans', async () => {
     const r = await ok(['run', '--rm', '--init', '--network', 'none', 'busybox', 'sh', '-c', '(sleep 0.2 &); sleep 1; cat /proc/1/comm; ps -o stat | grep -c "^Z" || true']);
     assert.equal(r.stdout, 'docker-init\n0\n');
