@@ -178,3 +178,32 @@ test('flags that cannot work here are refused clearly', { skip }, async () => {
   assert.match(net.stderr, /invalid --network "bridge0"/);
   rmSync(ctx, { recursive: true });
 });
+
+test('--output type=docker, oci and tar write archives other tools read', { skip }, async () => {
+  const ctx = ctxDir({ Dockerfile: 'FROM busybox:latest\nRUN echo exported > /exported.txt\nCMD ["cat", "/exported.txt"]\n' });
+  const out = tempDir('tug-outputs-');
+  try {
+    await tugOk(['build', '-q', '-t', 'outputs:1', '-o', `type=docker,dest=${join(out, 'docker.tar')}`, ctx], { root: R.root });
+    await tugOk(['build', '-q', '-t', 'outputs:1', '-o', `type=oci,dest=${join(out, 'oci.tar')}`, ctx], { root: R.root });
+    await tugOk(['build', '-q', '-o', `type=tar,dest=${join(out, 'rootfs.tar')}`, ctx], { root: R.root });
+    // the docker archive loads into an empty root and runs there
+    const fresh = tempRoot('tug-outputs-load-');
+    try {
+      await tugOk(['load', '-i', join(out, 'docker.tar')], { root: fresh.root });
+      assert.equal((await tugOk(['run', '--rm', '--network', 'none', 'outputs:1'], { root: fresh.root })).stdout, 'exported\n');
+    } finally {
+      fresh.cleanup();
+    }
+    // skopeo reads the OCI archive, and its config is the image we built
+    const id = JSON.parse((await tugOk(['image', 'inspect', 'outputs:1'], { root: R.root })).stdout)[0].Id;
+    const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `oci-archive:${join(out, 'oci.tar')}`], { encoding: 'utf8' }));
+    assert.equal(raw.config.digest, id);
+    // the tar output is the final filesystem
+    const list = execFileSync('tar', ['-tf', join(out, 'rootfs.tar')], { encoding: 'utf8' }).split('\n');
+    assert.ok(list.some((l) => l.replace(/^\.\//, '') === 'exported.txt'), 'the file the RUN wrote is in the rootfs tar');
+    assert.ok(list.some((l) => l.replace(/^\.\//, '') === 'bin/busybox'), 'the base image is in the rootfs tar');
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+  }
+});
