@@ -2,16 +2,16 @@
 // reachable stage starts at once and waits only for what it reads, so
 // independent stages run in parallel; unreachable stages never run. Each
 // filesystem step is looked up by its key before it is run.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TugError } from '../util/errors.js';
-import { openDb } from '../meta/db.js';
+import { openDb, type Db } from '../meta/db.js';
 import type { Digest, ImageConfig, HistoryEntry } from '../oci/types.js';
 import { parseDockerfile, resolveStages, StageEnv, lint, hostPlatform, formatPlatform, runInvocation } from '../dockerfile/index.js';
 import type { Dockerfile, Instruction, ResolvedStage, LintWarning } from '../dockerfile/index.js';
 import { ImageService, type ImageRecord } from '../image/service.js';
-import { unpackImage } from '../image/unpack.js';
+import { unpackImage, unpackLayers } from '../image/unpack.js';
 import { Snapshotter } from '../snapshot/index.js';
 import { BuildCache, buildMigrations, type RunStep, type StageState } from './cache.js';
 import { digestOf, stepKey, type StepInputs } from './cachekey.js';
@@ -20,7 +20,7 @@ import { BuildContext } from './context/context.js';
 import { StatCache, statCacheMigrations } from './context/statcache.js';
 import { explainMiss } from './explain.js';
 import { discardWorkspace, finishWorkspace, openWorkspace } from './layers.js';
-import { chainID } from '../archive/layer.js';
+import { chainIDs } from '../archive/layer.js';
 import type { Progress, Vertex } from './progress.js';
 import { contextTree, copyStep, dirTree, isUrl, type SourceTree } from './steps/copy.js';
 import { execStep, type StepNetwork } from './steps/exec.js';
@@ -102,6 +102,7 @@ export class Builder {
   private readonly images: ImageService;
   private readonly snaps: Snapshotter;
   private readonly cache: BuildCache;
+  private readonly db: Db;
   private readonly stages = new Map<number, Promise<StageResult>>();
   private readonly runSteps: RunStep[] = [];
   private readonly explanations: string[] = [];
@@ -126,13 +127,10 @@ export class Builder {
   constructor(private readonly req: BuildRequest) {
     this.images = ImageService.open(req.root);
     this.snaps = Snapshotter.open(req.root);
-    const db = openDb(req.root, [buildMigrations, statCacheMigrations]);
-    this.cache = new BuildCache(db);
+    this.db = openDb(req.root, [buildMigrations, statCacheMigrations]);
+    this.cache = new BuildCache(this.db);
   }
 
-  private get db() {
-    return openDb(this.req.root, [buildMigrations, statCacheMigrations]);
-  }
 
   async build(): Promise<BuildResult> {
     const { progress } = this.req;
@@ -230,22 +228,10 @@ export class Builder {
 
   /** Unpacks the layers of a state that came from an imported cache (its blobs are in the content store). */
   private async unpackState(state: StageState): Promise<void> {
-    let parent: Digest | null = null;
-    const diffs: Digest[] = [];
-    for (const l of state.layers) {
-      diffs.push(l.diffID);
-      const chain = chainID(diffs);
-      if (!(await this.snaps.has(chain))) {
-        const r = await this.snaps.unpack(chain, parent, await this.images.content.open(l.blob.digest));
-        if (r.diffID !== l.diffID) {
-          // an imported record that lies about its layer must not leave content under a wrong chainID
-          await this.snaps.removeCommitted(chain).catch(() => {});
-          throw new TugError('DIGEST_MISMATCH', `layer ${l.blob.digest} unpacks to ${r.diffID}, the cache record says ${l.diffID}`);
-        }
-      }
-      parent = chain;
-    }
+    const chains = chainIDs(state.layers.map((l) => l.diffID));
+    await unpackLayers(this.images.content, this.snaps, state.layers.map((l, i) => ({ chainID: chains[i], digest: l.blob.digest })));
   }
+
 
   private async loadBaseImages(): Promise<void> {
     for (const ref of this.resolved.images) {
@@ -278,8 +264,7 @@ export class Builder {
   private context(): BuildContext {
     if (!this.ctx) {
       const v = this.req.progress.start('[internal] load build context');
-      const db = this.db;
-      this.ctx = BuildContext.open(this.req.contextDir, { cache: StatCache.load(db, this.req.contextDir) });
+      this.ctx = BuildContext.open(this.req.contextDir, { cache: StatCache.load(this.db, this.req.contextDir) });
       v.status(`transferring context: ${this.ctx.size} entries done`);
       v.done();
     }
@@ -317,7 +302,7 @@ export class Builder {
     const prefix = stagePrefix(rs, multi);
     const total = rs.stage.instructions.length + 1;
     const label = (n: number): string => `[${prefix ? `${prefix} ` : ''}${n}/${total}]`;
-    const fromV = this.req.progress.start(`${label(1)} FROM ${rs.baseRef}${rs.baseStage !== undefined ? '' : ''}`);
+    const fromV = this.req.progress.start(`${label(1)} FROM ${rs.baseRef}`);
     let base;
     try {
       base = await this.baseState(rs);
@@ -564,7 +549,7 @@ export class Builder {
           let chown: { uid: number; gid: number } | undefined;
           if (inst.chown) {
             const u = resolveUser(ws.rootfs, inst.chown);
-            chown = { uid: u.uid, gid: inst.chown.includes(':') ? u.gid : u.gid };
+            chown = { uid: u.uid, gid: u.gid };
           }
           await copyStep({
             rootfs: ws.rootfs, dest: inst.dest, workdir: cc.WorkingDir || '/', sources: inst.sources, inline: inst.inline, tree,
@@ -578,9 +563,8 @@ export class Builder {
         case 'WORKDIR': {
           const dir = resolveWorkdir(cc.WorkingDir, inst.path);
           const u = resolveUser(ws.rootfs, cc.User ?? '');
-          const { mkdirSync: mk, chownSync } = await import('node:fs');
           const abs = join(ws.rootfs, dir);
-          const made = mk(abs, { recursive: true });
+          const made = mkdirSync(abs, { recursive: true });
           if (made && (u.uid !== 0 || u.gid !== 0)) chownSync(abs, u.uid, u.gid);
           state = { ...state, config: { ...cloneConfig(state.config), config: { ...cc, WorkingDir: dir } } };
           createdBy = `WORKDIR ${dir}`;

@@ -6,6 +6,22 @@ import { describe, it, before, after } from 'node:test';
 import { BUSYBOX_TAR, isRoot, tug, tugOk, TUG_BIN } from '../helpers.js';
 import { cgroupDirsFor, conmonsFor, runtimeRoot, until } from './helpers.js';
 
+// A python3 pty around the command in argv[1:]: `fd` is the master, `read(sec)` collects its output into `out`.
+const PTY_PRELUDE = `
+import os, pty, sys, time, fcntl, termios, struct, signal, select
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b''
+def read(sec):
+    global out
+    end = time.time() + sec
+    while time.time() < end:
+        if select.select([fd], [], [], 0.1)[0]:
+            try: out += os.read(fd, 4096)
+            except OSError: return
+`;
+
 describe('container behaviour', { skip: !isRoot && 'needs root' }, () => {
   const t = runtimeRoot();
   const ok = (args: string[]) => tugOk(args, { root: t.root });
@@ -31,20 +47,8 @@ describe('container behaviour', { skip: !isRoot && 'needs root' }, () => {
 
   it('sizes the TTY from the terminal and follows window-size changes', async () => {
     // a real pty around `tug run -it` (python's pty module), resized with TIOCSWINSZ + SIGWINCH
-    const script = `
-import os, pty, sys, time, fcntl, termios, struct, signal, select
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
+    const script = `${PTY_PRELUDE}
 def size(r, c): fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', r, c, 0, 0))
-out = b''
-def read(sec):
-    global out
-    end = time.time() + sec
-    while time.time() < end:
-        if select.select([fd], [], [], 0.1)[0]:
-            try: out += os.read(fd, 4096)
-            except OSError: return
 size(30, 100); read(3)
 os.write(fd, b'stty size\\r'); read(1.5)
 size(50, 200); os.kill(pid, signal.SIGWINCH); read(1)
@@ -62,19 +66,7 @@ sys.stdout.write(out.decode(errors='replace') + '\\nEXIT %d' % os.WEXITSTATUS(st
   it('attach leaves a running container with the detach keys (ctrl-p ctrl-q), as docker', async () => {
     await ok(['run', '-dit', '--name', 'detachme', '--network', 'none', 'busybox', 'sh']);
     // a real pty around `tug attach` (python's pty module): type a command, then the detach sequence
-    const script = `
-import os, pty, sys, time, select
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b''
-def read(sec):
-    global out
-    end = time.time() + sec
-    while time.time() < end:
-        if select.select([fd], [], [], 0.1)[0]:
-            try: out += os.read(fd, 4096)
-            except OSError: return
+    const script = `${PTY_PRELUDE}
 read(2)
 os.write(fd, b'echo attached-$((40+2))\\r'); read(1.5)
 os.write(fd, b'\\x10\\x11'); read(3)

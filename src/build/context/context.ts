@@ -29,7 +29,7 @@ function typeOf(st: BigIntStats): EntryType {
 }
 
 /** Go filepath.Match for one path component (COPY source globs). */
-function componentRegex(glob: string): RegExp {
+export function componentRegex(glob: string): RegExp {
   let re = '^';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i];

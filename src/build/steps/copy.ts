@@ -16,7 +16,7 @@ import { sniffCompression } from '../../archive/compression.js';
 import type { InlineFile } from '../../dockerfile/instructions.js';
 import type { BuildContext } from '../context/context.js';
 import { IgnoreMatcher } from '../context/dockerignore.js';
-import { hasGlob } from '../context/context.js';
+import { componentRegex, hasGlob } from '../context/context.js';
 
 export interface SourceStat {
   type: 'file' | 'dir' | 'symlink' | 'other';
@@ -49,12 +49,6 @@ export function contextTree(ctx: BuildContext): SourceTree {
     abs: (rel) => join(ctx.dir, rel),
     keepOwners: false,
   };
-}
-
-function componentRegex(glob: string): RegExp {
-  let re = '^';
-  for (const c of glob) re += c === '*' ? '[^/]*' : c === '?' ? '[^/]' : /[.+()|{}$^\\[\]]/.test(c) ? `\\${c}` : c;
-  return new RegExp(`${re}$`, 's');
 }
 
 /** A directory on disk (a mounted stage or image). Paths never leave it: symlinks are not followed. */
